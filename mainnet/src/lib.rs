@@ -1,1 +1,7 @@
-//! placeholder
+//! Define the Pharos mainnet: its chain spec, dev accounts and node configuration.
+
+pub mod cli;
+pub mod config;
+pub mod dev;
+
+pub use dev::{dev_chain_spec, DevAccount, DEV_ACCOUNTS, DEV_CHAIN_ID, DEV_MNEMONIC};

@@ -123,7 +123,7 @@ impl Executor {
             for tx in txs {
                 let remaining = block.gas_limit.saturating_sub(out.gas_used);
                 if tx.gas_limit() > remaining {
-                    out.rejected.push((tx.hash, "exceeds remaining block gas".into()));
+                    // Stays in the pool for the next block.
                     continue;
                 }
                 match evm.transact_commit(tx_env(&tx)) {

@@ -16,6 +16,7 @@ mod admission;
 mod ordering;
 mod pool;
 mod pool_state;
+mod recovered;
 mod sender;
 mod transaction;
 

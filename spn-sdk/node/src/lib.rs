@@ -1,1 +1,22 @@
-//! placeholder
+//! Compose a chain from the engine's parts: storage, execution, pool, consensus and RPC.
+//!
+//! A chain is "engine + chain spec + consensus + extras": [`NodeBuilder`] takes a
+//! [`ChainSpec`](spn_primitives::ChainSpec), one line chooses the consensus engine, and
+//! [`ChainExtensions`](spn_execution::ChainExtensions) add precompiles and system calls.
+
+mod backend;
+mod builder;
+mod error;
+mod genesis;
+mod metrics;
+mod producer;
+
+pub use builder::{NodeBuilder, NodeConfig, NodeHandle};
+pub use error::NodeError;
+pub use genesis::{genesis_changeset, init_genesis};
+pub use metrics::Metrics;
+pub use producer::{build_block, commit_block, next_base_fee, BuiltBlock};
+pub use spn_consensus::{Consensus, Solo, SoloConfig};
+pub use spn_rpc::RpcConfig;
+pub use spn_mempool::Config as PoolConfig;
+pub use spn_storage::{Store, StoreOptions};

@@ -31,3 +31,12 @@ impl SealedBlock {
         self.header.number
     }
 }
+
+/// A block as committed, with its receipts: what subscribers (`newHeads`, `logs`) receive.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommittedBlock {
+    /// The block.
+    pub block: SealedBlock,
+    /// Its receipts, one per transaction.
+    pub receipts: Vec<crate::StoredReceipt>,
+}

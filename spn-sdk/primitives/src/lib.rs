@@ -24,7 +24,7 @@ pub use alloy_primitives::{
 };
 pub use alloy_rlp as rlp;
 pub use alloy_trie::{EMPTY_ROOT_HASH, KECCAK_EMPTY};
-pub use block::SealedBlock;
+pub use block::{CommittedBlock, SealedBlock};
 pub use chain_spec::{ChainSpec, ChainSpecError, GenesisAccount};
 pub use receipt::StoredReceipt;
 pub use state::{

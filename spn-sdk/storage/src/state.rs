@@ -106,3 +106,37 @@ impl StateView for SnapshotState<'_> {
     }
 }
 
+
+impl Store {
+    /// Every account in the flat table, in address order (for audits and tests; slow).
+    pub fn all_accounts(&self) -> Result<Vec<(Address, AccountState)>> {
+        let cf = self.cf(tables::ACCOUNTS)?;
+        let mut out = Vec::new();
+        for item in self.db.iterator_cf(cf, rocksdb::IteratorMode::Start) {
+            let (k, v) = item?;
+            if k.len() != 20 {
+                return Err(crate::StoreError::Corrupt("account key".into()));
+            }
+            out.push((Address::from_slice(&k), decode_account(&v)?));
+        }
+        Ok(out)
+    }
+
+    /// Every non-zero storage slot of `address` (for audits and tests; slow).
+    pub fn all_storage(&self, address: &Address) -> Result<Vec<(U256, U256)>> {
+        let cf = self.cf(tables::STORAGE)?;
+        let mut out = Vec::new();
+        let iter = self.db.iterator_cf(
+            cf,
+            rocksdb::IteratorMode::From(address.as_slice(), rocksdb::Direction::Forward),
+        );
+        for item in iter {
+            let (k, v) = item?;
+            if k.len() != 52 || &k[..20] != address.as_slice() {
+                break;
+            }
+            out.push((U256::from_be_slice(&k[20..]), U256::from_be_slice(&v)));
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,65 @@
+//! Read the node's TOML config file; flags and environment override it.
+
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+/// The `[http]` section.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpSection {
+    /// Listen address.
+    pub addr: Option<String>,
+    /// Listen port.
+    pub port: Option<u16>,
+}
+
+/// The `[metrics]` section.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsSection {
+    /// Listen address.
+    pub addr: Option<String>,
+    /// Listen port (metrics are off without one).
+    pub port: Option<u16>,
+}
+
+/// A `pharos-node run --config FILE` file.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    /// Data directory.
+    pub datadir: Option<PathBuf>,
+    /// Chain spec (genesis) TOML file.
+    pub chain: Option<PathBuf>,
+    /// Milliseconds between blocks.
+    pub block_time_ms: Option<u64>,
+    /// JSON-RPC server.
+    #[serde(default)]
+    pub http: HttpSection,
+    /// Prometheus metrics.
+    #[serde(default)]
+    pub metrics: MetricsSection,
+}
+
+impl FileConfig {
+    /// Reads and parses a config file; errors name the file and the field.
+    pub fn load(path: &Path) -> eyre::Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| eyre::eyre!("cannot read config file {}: {e}", path.display()))?;
+        toml::from_str(&text)
+            .map_err(|e| eyre::eyre!("invalid config file {}: {e}", path.display()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_sections_and_rejects_unknown_keys() {
+        let c: FileConfig = toml::from_str("datadir = \"/x\"\n[http]\nport = 9000\n").expect("ok");
+        assert_eq!(c.http.port, Some(9000));
+        let err = toml::from_str::<FileConfig>("[http]\nprot = 1\n").expect_err("typo");
+        assert!(err.to_string().contains("prot"), "{err}");
+    }
+}

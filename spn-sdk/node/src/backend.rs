@@ -1,0 +1,101 @@
+//! Share the running chain's state between the block producer and the RPC server.
+
+use crate::metrics::Metrics;
+use crate::producer::{next_block_input, PoolReader};
+use parking_lot::RwLock;
+use spn_consensus::Event;
+use spn_execution::{BlockInput, Executor};
+use spn_mempool::Mempool;
+use spn_primitives::{Address, ChainSpec, CommittedBlock, Header, RecoveredTx, B256};
+use spn_rpc::{ChainBackend, SubmitError};
+use spn_storage::Store;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use tokio::sync::{broadcast, mpsc};
+
+/// The latest committed header and its hash.
+#[derive(Debug, Clone)]
+pub(crate) struct Head {
+    pub header: Header,
+    pub hash: B256,
+}
+
+/// Everything a running node shares between its tasks.
+pub(crate) struct NodeInner {
+    pub spec: ChainSpec,
+    pub store: Arc<Store>,
+    pub executor: Executor,
+    pub pool: Arc<Mempool<RecoveredTx>>,
+    pub head: RwLock<Head>,
+    pub beneficiary: Address,
+    pub blocks: broadcast::Sender<Arc<CommittedBlock>>,
+    pub events: mpsc::UnboundedSender<Event>,
+    /// Set while a `TransactionsPending` event is queued, so floods of transactions send one.
+    pub pending_signalled: AtomicBool,
+    pub metrics: Arc<Metrics>,
+}
+
+impl NodeInner {
+    /// Tells consensus that transactions are waiting (at most one queued signal).
+    pub fn signal_pending(&self) {
+        if !self.pending_signalled.swap(true, Ordering::AcqRel) {
+            let _ = self.events.send(Event::TransactionsPending);
+        }
+    }
+}
+
+impl ChainBackend for NodeInner {
+    fn chain_id(&self) -> u64 {
+        self.spec.chain_id
+    }
+
+    fn client_version(&self) -> String {
+        format!("pharos-node/v{}", env!("CARGO_PKG_VERSION"))
+    }
+
+    fn store(&self) -> &Store {
+        &self.store
+    }
+
+    fn executor(&self) -> &Executor {
+        &self.executor
+    }
+
+    fn next_block_input(&self) -> BlockInput {
+        let head = self.head.read();
+        next_block_input(&head.header, head.hash, self.beneficiary)
+    }
+
+    fn submit_transaction(&self, tx: RecoveredTx) -> Result<B256, SubmitError> {
+        let hash = tx.hash;
+        let base_fee = u128::from(self.next_block_input().base_fee);
+        match self.pool.add(tx, &PoolReader(&self.store), base_fee) {
+            Ok(_) => {
+                self.metrics.pool_size.set(self.pool.len() as i64);
+                self.signal_pending();
+                Ok(hash)
+            }
+            Err(e) => {
+                self.metrics.rejected.inc();
+                Err(SubmitError(e.to_string()))
+            }
+        }
+    }
+
+    fn pool_transaction(&self, hash: &B256) -> Option<RecoveredTx> {
+        self.pool.get(hash)
+    }
+
+    fn pending_nonce(&self, address: &Address) -> Option<u64> {
+        self.pool.pending_nonce(address)
+    }
+
+    fn suggested_priority_fee(&self) -> u128 {
+        // A single sequencer orders by tip but needs none; suggest 1 gwei like geth's default.
+        1_000_000_000
+    }
+
+    fn subscribe_blocks(&self) -> broadcast::Receiver<Arc<CommittedBlock>> {
+        self.blocks.subscribe()
+    }
+}

@@ -1,0 +1,292 @@
+//! Assemble a node from a chain spec, a consensus engine and extensions, and run it.
+
+use crate::backend::{Head, NodeInner};
+use crate::error::NodeError;
+use crate::genesis::init_genesis;
+use crate::metrics::Metrics;
+use crate::producer::{build_block, commit_block, BuiltBlock};
+use spn_consensus::{Action, Consensus, Event, Solo, SoloConfig};
+use spn_execution::{ChainExtensions, Executor, NoExtensions};
+use spn_mempool::Mempool;
+use spn_primitives::{Address, ChainSpec, RecoveredTx};
+use spn_rpc::{ChainBackend, RpcConfig};
+use spn_storage::{Store, StoreOptions};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{broadcast, mpsc};
+use tracing::{error, info};
+
+/// Where and how a node runs.
+#[derive(Debug, Clone)]
+pub struct NodeConfig {
+    /// Data directory (locked while the node runs).
+    pub datadir: PathBuf,
+    /// JSON-RPC server settings.
+    pub rpc: RpcConfig,
+    /// Prometheus `/metrics` address, if enabled.
+    pub metrics_addr: Option<SocketAddr>,
+    /// Database settings.
+    pub store: StoreOptions,
+    /// Transaction pool settings.
+    pub pool: spn_mempool::Config,
+    /// Receives priority fees.
+    pub beneficiary: Address,
+}
+
+/// Builds a node: engine + chain spec + consensus + extras.
+pub struct NodeBuilder {
+    spec: ChainSpec,
+    config: NodeConfig,
+    consensus: Box<dyn Consensus>,
+    extensions: Arc<dyn ChainExtensions>,
+}
+
+/// A running node.
+pub struct NodeHandle {
+    inner: Arc<NodeInner>,
+    /// The bound RPC address.
+    pub rpc_addr: SocketAddr,
+    /// The bound metrics address.
+    pub metrics_addr: Option<SocketAddr>,
+    rpc: spn_rpc::ServerHandle,
+    driver: tokio::task::JoinHandle<Result<(), NodeError>>,
+}
+
+impl NodeBuilder {
+    /// A node for `spec` with the `solo` engine (one block per second) and no extensions.
+    pub fn new(spec: ChainSpec, config: NodeConfig) -> Self {
+        Self {
+            spec,
+            config,
+            consensus: Box::new(Solo::new(SoloConfig::default())),
+            extensions: Arc::new(NoExtensions),
+        }
+    }
+
+    /// Chooses the consensus engine.
+    pub fn with_consensus(mut self, consensus: impl Consensus) -> Self {
+        self.consensus = Box::new(consensus);
+        self
+    }
+
+    /// Adds chain-specific precompiles and system calls.
+    pub fn with_extensions(mut self, extensions: Arc<dyn ChainExtensions>) -> Self {
+        self.extensions = extensions;
+        self
+    }
+
+    /// Opens the database (genesis on first start, consistency check after), starts RPC,
+    /// metrics and block production.
+    pub async fn launch(self) -> Result<NodeHandle, NodeError> {
+        let Self {
+            spec,
+            mut config,
+            mut consensus,
+            extensions,
+        } = self;
+        let store = {
+            let dir = config.datadir.clone();
+            let opts = config.store.clone();
+            let spec = spec.clone();
+            tokio::task::spawn_blocking(move || -> Result<Store, NodeError> {
+                let store = Store::open(&dir, &opts)?;
+                init_genesis(&store, &spec)?;
+                Ok(store)
+            })
+            .await
+            .map_err(|e| NodeError::Rpc(e.to_string()))??
+        };
+        let (number, hash) = store
+            .head()?
+            .ok_or_else(|| NodeError::WrongChain("no head after genesis".into()))?;
+        let header = store
+            .header(number)?
+            .ok_or_else(|| NodeError::WrongChain(format!("missing header {number}")))?;
+        config.pool.block_gas_limit = header.gas_limit;
+        let metrics = Arc::new(Metrics::default());
+        metrics.head.set(number as i64);
+        let (events_tx, events_rx) = mpsc::unbounded_channel();
+        let (blocks_tx, _) = broadcast::channel(256);
+        let inner = Arc::new(NodeInner {
+            executor: Executor::new(spec.chain_id, extensions),
+            spec,
+            store: Arc::new(store),
+            pool: Arc::new(Mempool::new(config.pool)),
+            head: parking_lot::RwLock::new(Head { header, hash }),
+            beneficiary: config.beneficiary,
+            blocks: blocks_tx,
+            events: events_tx.clone(),
+            pending_signalled: Default::default(),
+            metrics: metrics.clone(),
+        });
+        let backend: Arc<dyn ChainBackend> = inner.clone();
+        let (rpc_addr, rpc) = spn_rpc::start(config.rpc.clone(), backend)
+            .await
+            .map_err(|e| NodeError::Rpc(e.to_string()))?;
+        let metrics_addr = match config.metrics_addr {
+            Some(addr) => Some(
+                metrics
+                    .clone()
+                    .serve(addr)
+                    .await
+                    .map_err(|source| NodeError::Metrics { addr, source })?,
+            ),
+            None => None,
+        };
+        info!(
+            chain_id = inner.spec.chain_id,
+            head = number,
+            consensus = consensus.name(),
+            %rpc_addr,
+            "node started"
+        );
+        let _ = events_tx.send(Event::Started { head: number });
+        let driver = tokio::spawn(drive(inner.clone(), consensus_box(&mut consensus), events_rx));
+        Ok(NodeHandle {
+            inner,
+            rpc_addr,
+            metrics_addr,
+            rpc,
+            driver,
+        })
+    }
+}
+
+fn consensus_box(c: &mut Box<dyn Consensus>) -> Box<dyn Consensus> {
+    std::mem::replace(c, Box::new(Solo::new(SoloConfig::default())))
+}
+
+/// Feeds events to the consensus engine and performs its actions. Returns on a fatal error
+/// (a block that cannot be committed: the node must stop rather than run on partial state).
+async fn drive(
+    inner: Arc<NodeInner>,
+    mut consensus: Box<dyn Consensus>,
+    mut events: mpsc::UnboundedReceiver<Event>,
+) -> Result<(), NodeError> {
+    let mut built: Option<BuiltBlock> = None;
+    while let Some(event) = events.recv().await {
+        if matches!(event, Event::TransactionsPending) {
+            inner.pending_signalled.store(false, Ordering::Release);
+        }
+        for action in consensus.on_event(event) {
+            match action {
+                Action::ScheduleTimeout { id, after_ms } => {
+                    let tx = inner.events.clone();
+                    tokio::spawn(async move {
+                        tokio::time::sleep(Duration::from_millis(after_ms)).await;
+                        let _ = tx.send(Event::Timeout { id });
+                    });
+                }
+                Action::BuildBlock { number, .. } => {
+                    let node = inner.clone();
+                    let result = tokio::task::spawn_blocking(move || {
+                        let head = node.head.read().clone();
+                        build_block(
+                            &node.store,
+                            &node.executor,
+                            &node.pool,
+                            &head.header,
+                            head.hash,
+                            node.beneficiary,
+                            Default::default(),
+                        )
+                    })
+                    .await;
+                    let event = match result {
+                        Ok(Ok(block)) if block.block.number() == number => {
+                            let event = Event::BlockBuilt {
+                                number,
+                                hash: block.block.hash.0,
+                                tx_count: block.block.transactions.len(),
+                            };
+                            built = Some(block);
+                            event
+                        }
+                        Ok(Ok(_)) => Event::BuildFailed { number },
+                        Ok(Err(e)) => {
+                            error!(number, %e, "building block failed");
+                            Event::BuildFailed { number }
+                        }
+                        Err(e) => {
+                            error!(number, %e, "block builder panicked");
+                            Event::BuildFailed { number }
+                        }
+                    };
+                    let _ = inner.events.send(event);
+                }
+                Action::CommitBlock { number, hash } => {
+                    let Some(block) = built.take().filter(|b| b.block.hash.0 == hash) else {
+                        continue;
+                    };
+                    let node = inner.clone();
+                    let committed = tokio::task::spawn_blocking(move || {
+                        commit_block(&node.store, &node.pool, block)
+                    })
+                    .await
+                    .map_err(|e| NodeError::Rpc(format!("commit task failed: {e}")))??;
+                    let block = &committed.block;
+                    {
+                        let mut head = inner.head.write();
+                        head.header = block.header.clone();
+                        head.hash = block.hash;
+                    }
+                    let m = &inner.metrics;
+                    m.blocks.inc();
+                    m.transactions.inc_by(block.transactions.len() as u64);
+                    m.gas.inc_by(block.header.gas_used);
+                    m.head.set(number as i64);
+                    m.pool_size.set(inner.pool.len() as i64);
+                    info!(
+                        number,
+                        hash = %block.hash,
+                        txs = block.transactions.len(),
+                        gas = block.header.gas_used,
+                        "committed block"
+                    );
+                    let _ = inner.blocks.send(Arc::new(committed));
+                    let _ = inner.events.send(Event::BlockCommitted { number });
+                    if inner.pool.pending_count() > 0 {
+                        inner.signal_pending();
+                    }
+                }
+                Action::DiscardBlock { .. } => {
+                    built = None;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+impl NodeHandle {
+    /// The chain spec.
+    pub fn chain_spec(&self) -> &ChainSpec {
+        &self.inner.spec
+    }
+
+    /// The database.
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    /// The transaction pool.
+    pub fn pool(&self) -> &Mempool<RecoveredTx> {
+        &self.inner.pool
+    }
+
+    /// Runs until the block producer stops (a fatal error) or `shutdown` resolves.
+    pub async fn run_until(self, shutdown: impl std::future::Future<Output = ()>) -> Result<(), NodeError> {
+        let result = tokio::select! {
+            r = self.driver => match r {
+                Ok(r) => r,
+                Err(e) => Err(NodeError::Rpc(format!("block producer failed: {e}"))),
+            },
+            _ = shutdown => Ok(()),
+        };
+        let _ = self.rpc.stop();
+        result
+    }
+}

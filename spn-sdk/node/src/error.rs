@@ -1,0 +1,26 @@
+//! Name what can stop a node.
+
+/// A node failure.
+#[derive(Debug, thiserror::Error)]
+pub enum NodeError {
+    /// Storage failed or the data directory is unusable.
+    #[error(transparent)]
+    Store(#[from] spn_storage::StoreError),
+    /// A block could not be executed.
+    #[error(transparent)]
+    Exec(#[from] spn_execution::ExecError),
+    /// The RPC server could not start.
+    #[error("rpc server: {0}")]
+    Rpc(String),
+    /// The metrics server could not start.
+    #[error("metrics server on {addr}: {source}")]
+    Metrics {
+        /// The address.
+        addr: std::net::SocketAddr,
+        /// The IO error.
+        source: std::io::Error,
+    },
+    /// The data directory holds another chain.
+    #[error("{0}")]
+    WrongChain(String),
+}

@@ -1,0 +1,166 @@
+//! Start real `pharos-node` processes on 127.0.0.1 and talk to them like users do.
+#![allow(dead_code)]
+
+use alloy::network::EthereumWallet;
+use alloy::primitives::Address;
+use alloy::providers::{DynProvider, Provider, ProviderBuilder};
+use alloy::signers::local::PrivateKeySigner;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The first dev account's key (anvil/hardhat account 0).
+pub const DEV_KEY_0: &str = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
+/// The second dev account's key.
+pub const DEV_KEY_1: &str = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
+/// The dev chain id.
+pub const DEV_CHAIN_ID: u64 = 31337;
+
+/// Path of the `pharos-node` binary next to the test binaries (built by `cargo build --bins`).
+pub fn node_binary() -> PathBuf {
+    if let Ok(p) = std::env::var("PHAROS_NODE_BIN") {
+        return PathBuf::from(p);
+    }
+    let exe = std::env::current_exe().expect("test binary path");
+    let dir = exe.parent().and_then(Path::parent).expect("target profile dir");
+    let bin = dir.join("pharos-node");
+    assert!(
+        bin.exists(),
+        "{} is missing: run `cargo build --release --bins` first (scripts/test.sh does)",
+        bin.display()
+    );
+    bin
+}
+
+/// A running `pharos-node` process, killed on drop.
+pub struct NodeProcess {
+    pub child: Child,
+    pub datadir: PathBuf,
+    pub url: String,
+    pub ws_url: String,
+    pub log: PathBuf,
+}
+
+impl NodeProcess {
+    /// `pharos-node run --dev --datadir DIR --http.port 0 [extra]`, waiting until it listens.
+    pub fn start_dev(datadir: &Path, extra: &[&str]) -> Self {
+        let addr_file = datadir.with_extension("addr");
+        let _ = std::fs::remove_file(&addr_file);
+        let log = datadir.with_extension(format!("log.{}", std::process::id()));
+        let log_file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log)
+            .expect("log file");
+        let mut args = vec![
+            "run".to_string(),
+            "--dev".into(),
+            "--datadir".into(),
+            datadir.display().to_string(),
+            "--http.port".into(),
+            "0".into(),
+            "--http.addr-file".into(),
+            addr_file.display().to_string(),
+        ];
+        args.extend(extra.iter().map(|s| s.to_string()));
+        let child = Command::new(node_binary())
+            .args(&args)
+            .stdout(Stdio::null())
+            .stderr(log_file)
+            .spawn()
+            .expect("spawn pharos-node");
+        let started = Instant::now();
+        let addr = loop {
+            if let Ok(a) = std::fs::read_to_string(&addr_file) {
+                if !a.is_empty() {
+                    break a;
+                }
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "pharos-node did not start; log:\n{}",
+                std::fs::read_to_string(&log).unwrap_or_default()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        Self {
+            child,
+            datadir: datadir.to_path_buf(),
+            url: format!("http://{addr}"),
+            ws_url: format!("ws://{addr}"),
+            log,
+        }
+    }
+
+    /// Kills the process with SIGKILL and waits for it.
+    pub fn kill9(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// The node's log so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for NodeProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A provider signing with `key`, over HTTP.
+pub fn provider(url: &str, key: &str) -> DynProvider {
+    let signer: PrivateKeySigner = key.parse().expect("key");
+    ProviderBuilder::new()
+        .wallet(EthereumWallet::from(signer))
+        .connect_http(url.parse().expect("url"))
+        .erased()
+}
+
+/// A provider without a wallet.
+pub fn reader(url: &str) -> DynProvider {
+    ProviderBuilder::new()
+        .connect_http(url.parse().expect("url"))
+        .erased()
+}
+
+/// The address of a key.
+pub fn address_of(key: &str) -> Address {
+    key.parse::<PrivateKeySigner>().expect("key").address()
+}
+
+/// Sends a raw JSON-RPC body over HTTP and returns the status and parsed response.
+pub async fn raw_post(url: &str, body: impl Into<reqwest::Body>) -> (u16, serde_json::Value) {
+    let resp = reqwest::Client::new()
+        .post(url)
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .expect("http request");
+    let status = resp.status().as_u16();
+    let text = resp.text().await.unwrap_or_default();
+    (status, serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)))
+}
+
+/// The Counter fixture's creation bytecode.
+pub fn counter_bytecode() -> alloy::primitives::Bytes {
+    let text = include_str!("../../fixtures/Counter.json");
+    let json: serde_json::Value = serde_json::from_str(text).expect("fixture json");
+    json["bytecode"].as_str().expect("bytecode").parse().expect("hex")
+}
+
+alloy::sol! {
+    #[sol(rpc)]
+    interface ICounter {
+        error Nope(uint256 code);
+        event Incremented(address indexed by, uint256 newCount);
+        function count() external view returns (uint256);
+        function increment() external;
+        function fail() external pure;
+        function failCustom() external pure;
+    }
+}
