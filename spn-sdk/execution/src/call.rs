@@ -68,7 +68,12 @@ impl Executor {
             (None, None) => (0, None),
         };
         let tx = TxEnv {
-            tx_type: if priority.is_some() { 2 } else { 0 },
+            // The type decides which fields revm honours: an access list needs EIP-2930 or later.
+            tx_type: match (priority.is_some(), req.access_list.is_some()) {
+                (true, _) => 2,
+                (false, true) => 1,
+                (false, false) => 0,
+            },
             caller: req.from.unwrap_or_default(),
             gas_limit: gas,
             gas_price,

@@ -159,3 +159,18 @@ impl Executor {
     }
 }
 
+
+impl Executor {
+    /// The least gas limit a transaction needs before any code runs: the base cost, calldata,
+    /// access list, contract creation and (Prague) the calldata floor.
+    pub fn intrinsic_gas(&self, tx: &RecoveredTx) -> u64 {
+        let gas = revm::context_interface::cfg::gas::calculate_initial_tx_gas_for_tx(
+            tx_env(tx),
+            self.spec,
+            None,
+        );
+        gas.initial_regular_gas
+            .saturating_add(gas.initial_state_gas)
+            .max(gas.floor_gas)
+    }
+}

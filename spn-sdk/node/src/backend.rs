@@ -68,6 +68,14 @@ impl ChainBackend for NodeInner {
 
     fn submit_transaction(&self, tx: RecoveredTx) -> Result<B256, SubmitError> {
         let hash = tx.hash;
+        let intrinsic = self.executor.intrinsic_gas(&tx);
+        if tx.gas_limit() < intrinsic {
+            self.metrics.rejected.inc();
+            return Err(SubmitError(format!(
+                "intrinsic gas too low: gas limit {} is below the {intrinsic} this transaction needs",
+                tx.gas_limit()
+            )));
+        }
         let base_fee = u128::from(self.next_block_input().base_fee);
         match self.pool.add(tx, &PoolReader(&self.store), base_fee) {
             Ok(_) => {

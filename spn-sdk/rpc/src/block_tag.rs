@@ -55,7 +55,12 @@ pub(crate) fn state_at(
         Some(BlockId::Number(tag)) => tag_number(tag, head),
         Some(BlockId::Hash(h)) => match by_hash(&h.block_hash)? {
             Some(n) => n,
-            None => return Err(server_error(format!("header for hash {} not found", h.block_hash))),
+            None => {
+                return Err(server_error(format!(
+                    "header for hash {} not found",
+                    h.block_hash
+                )))
+            }
         },
     };
     match number.cmp(&head) {
@@ -99,10 +104,22 @@ mod tests {
         let id = |n| BlockId::Number(BlockNumberOrTag::Number(n));
         assert_eq!(block_number(id(10), 10, no_hash).unwrap(), Some(10));
         assert_eq!(block_number(id(11), 10, no_hash).unwrap(), None);
-        assert_eq!(block_number(BlockId::latest(), 10, no_hash).unwrap(), Some(10));
-        assert_eq!(block_number(BlockId::earliest(), 10, no_hash).unwrap(), Some(0));
-        assert_eq!(block_number(BlockId::from(B256::ZERO), 10, no_hash).unwrap(), None);
-        assert_eq!(block_number(BlockId::from(B256::ZERO), 10, hash_is_7).unwrap(), Some(7));
+        assert_eq!(
+            block_number(BlockId::latest(), 10, no_hash).unwrap(),
+            Some(10)
+        );
+        assert_eq!(
+            block_number(BlockId::earliest(), 10, no_hash).unwrap(),
+            Some(0)
+        );
+        assert_eq!(
+            block_number(BlockId::from(B256::ZERO), 10, no_hash).unwrap(),
+            None
+        );
+        assert_eq!(
+            block_number(BlockId::from(B256::ZERO), 10, hash_is_7).unwrap(),
+            Some(7)
+        );
     }
 
     #[test]
@@ -113,7 +130,10 @@ mod tests {
         assert_eq!(at(Some(BlockId::finalized()), 9).unwrap(), StateAt::Latest);
         assert_eq!(at(Some(BlockId::pending()), 9).unwrap(), StateAt::Pending);
         assert_eq!(at(Some(BlockId::number(9)), 9).unwrap(), StateAt::Latest);
-        assert_eq!(at(Some(BlockId::from(B256::ZERO)), 7).unwrap(), StateAt::Latest);
+        assert_eq!(
+            at(Some(BlockId::from(B256::ZERO)), 7).unwrap(),
+            StateAt::Latest
+        );
         let old = at(Some(BlockId::number(3)), 9).unwrap_err();
         assert_eq!(old.message(), HISTORICAL_STATE);
         let old_hash = at(Some(BlockId::from(B256::ZERO)), 9).unwrap_err();

@@ -35,13 +35,20 @@ pub(crate) trait EthCallApi {
 
 /// Checks a call request the way geth does and converts it for the executor.
 pub(crate) fn call_request(req: TransactionRequest, chain_id: u64) -> RpcResult<CallRequest> {
-    if req.blob_versioned_hashes.as_ref().is_some_and(|h| !h.is_empty())
+    if req
+        .blob_versioned_hashes
+        .as_ref()
+        .is_some_and(|h| !h.is_empty())
         || req.max_fee_per_blob_gas.is_some()
         || req.sidecar.is_some()
     {
         return Err(invalid_params("blob transactions are not supported"));
     }
-    if req.authorization_list.as_ref().is_some_and(|a| !a.is_empty()) {
+    if req
+        .authorization_list
+        .as_ref()
+        .is_some_and(|a| !a.is_empty())
+    {
         return Err(invalid_params("set-code transactions are not supported"));
     }
     if let Some(id) = req.chain_id {
@@ -86,7 +93,9 @@ pub(crate) fn reject_overrides(what: &str, value: Option<&Value>) -> RpcResult<(
     match value {
         None | Some(Value::Null) => Ok(()),
         Some(Value::Object(map)) if map.is_empty() => Ok(()),
-        Some(_) => Err(invalid_params(format!("{what} overrides are not supported"))),
+        Some(_) => Err(invalid_params(format!(
+            "{what} overrides are not supported"
+        ))),
     }
 }
 
@@ -194,7 +203,8 @@ mod tests {
         assert!(reject_overrides("state", None).is_ok());
         assert!(reject_overrides("state", Some(&Value::Null)).is_ok());
         assert!(reject_overrides("state", Some(&serde_json::json!({}))).is_ok());
-        let some = serde_json::json!({"0x1111111111111111111111111111111111111111": {"balance": "0x1"}});
+        let some =
+            serde_json::json!({"0x1111111111111111111111111111111111111111": {"balance": "0x1"}});
         let err = reject_overrides("state", Some(&some)).unwrap_err();
         assert_eq!(err.message(), "state overrides are not supported");
     }

@@ -53,7 +53,10 @@ pub(crate) fn block_size(header: &Header, transactions: &[RecoveredTx]) -> usize
         .length()
             + payload
     };
-    let txs: usize = transactions.iter().map(|tx| tx.envelope.network_len()).sum();
+    let txs: usize = transactions
+        .iter()
+        .map(|tx| tx.envelope.network_len())
+        .sum();
     let mut payload = header.length() + list_len(txs) + list_len(0);
     if header.withdrawals_root.is_some() {
         payload += list_len(0);
@@ -152,7 +155,14 @@ pub(crate) fn rpc_receipt(
     let tx = block.transactions.get(index)?;
     let mut log_index = first_log;
     let inner: ReceiptEnvelope<RpcLog> = receipt.to_envelope().map_logs(|log| {
-        let rpc = rpc_log(log, &block.header, block.hash, tx.hash, index as u64, log_index);
+        let rpc = rpc_log(
+            log,
+            &block.header,
+            block.hash,
+            tx.hash,
+            index as u64,
+            log_index,
+        );
         log_index += 1;
         rpc
     });
@@ -328,9 +338,15 @@ mod tests {
         assert_eq!(tx["blockNumber"], "0x5");
         assert_eq!(tx["transactionIndex"], "0x1");
         assert_eq!(tx["gasPrice"], "0xc");
-        assert_eq!(tx["from"], format!("{}", Address::repeat_byte(0xaa)).to_lowercase());
+        assert_eq!(
+            tx["from"],
+            format!("{}", Address::repeat_byte(0xaa)).to_lowercase()
+        );
         let hashes = serde_json::to_value(rpc_block(&b, false)).unwrap();
-        assert_eq!(hashes["transactions"][0], format!("{}", b.transactions[0].hash));
+        assert_eq!(
+            hashes["transactions"][0],
+            format!("{}", b.transactions[0].hash)
+        );
 
         let pending = serde_json::to_value(rpc_transaction(&tx_pending(), None)).unwrap();
         assert!(pending["blockHash"].is_null());

@@ -179,7 +179,10 @@ mod tests {
     #[test]
     fn decodes_error_string() {
         let data = error_string("not enough tokens");
-        assert_eq!(decode_revert_reason(&data).as_deref(), Some("not enough tokens"));
+        assert_eq!(
+            decode_revert_reason(&data).as_deref(),
+            Some("not enough tokens")
+        );
         let err = revert(&Bytes::from(data.clone()));
         assert_eq!(err.code(), 3);
         assert_eq!(err.message(), "execution reverted: not enough tokens");
@@ -245,10 +248,16 @@ mod tests {
             halt_message("OutOfGas(Memory)", Some(30_000_000)),
             "gas required exceeds allowance (30000000)"
         );
-        assert_eq!(halt_message("InvalidFEOpcode", None), "invalid opcode: INVALID");
+        assert_eq!(
+            halt_message("InvalidFEOpcode", None),
+            "invalid opcode: INVALID"
+        );
         assert_eq!(halt_message("Weird", None), "execution halted: Weird");
         assert!(invalid_message("lack of funds (0) for max fee (21000)")
             .starts_with("insufficient funds for gas * price + value"));
-        assert_eq!(invalid_message("nonce 1 too low, expected 2"), "nonce 1 too low, expected 2");
+        assert_eq!(
+            invalid_message("nonce 1 too low, expected 2"),
+            "nonce 1 too low, expected 2"
+        );
     }
 }

@@ -124,7 +124,9 @@ impl Handler {
         };
         for number in oldest..=newest {
             let Some(block) = self.block(number)? else {
-                return Err(internal(format!("block {number} is missing from the store")));
+                return Err(internal(format!(
+                    "block {number} is missing from the store"
+                )));
             };
             let header = &block.header;
             history.base_fee_per_gas.push(block.base_fee().into());

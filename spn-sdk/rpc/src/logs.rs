@@ -35,8 +35,9 @@ pub(crate) fn log_conditions(filter: &Filter) -> LogQuery {
     }
 }
 
-/// Resolves a range filter's bounds against the head: missing bounds mean `latest`, `to` is
-/// clamped to the head. `None` when the range starts above the head (nothing to scan yet).
+/// Resolves a range filter's bounds against the head: missing bounds mean `latest`, the
+/// requested width is capped, and `to` is clamped to the head. `None` when the range starts
+/// above the head (nothing to scan yet).
 pub(crate) fn resolve_range(
     from: Option<BlockNumberOrTag>,
     to: Option<BlockNumberOrTag>,
@@ -49,18 +50,20 @@ pub(crate) fn resolve_range(
         // Pollers ask for `lastSeen + 1 ..= latest` before the next block exists.
         return Ok(None);
     }
-    let to = to.min(head);
     if from > to {
         return Err(invalid_params(format!(
             "invalid block range params: fromBlock {from} is after toBlock {to}"
         )));
     }
-    let span = to - from + 1;
+    // The requested range is capped, not what is left of it below the head, so a query that
+    // is too wide fails the same way before and after the chain grows into it.
+    let span = (to - from).saturating_add(1);
     if span > max_blocks {
         return Err(limit_exceeded(format!(
-            "block range too large: {span} blocks, maximum is {max_blocks}"
+            "block range too large: {span} blocks requested, maximum is {max_blocks}"
         )));
     }
+    let to = to.min(head);
     Ok(Some((from, to)))
 }
 
@@ -154,11 +157,26 @@ mod tests {
     fn ranges_default_to_latest_and_clamp_to_head() {
         use BlockNumberOrTag::*;
         assert_eq!(resolve_range(None, None, 50, 10).unwrap(), Some((50, 50)));
-        assert_eq!(resolve_range(Some(Earliest), Some(Number(5)), 50, 10).unwrap(), Some((0, 5)));
-        assert_eq!(resolve_range(Some(Number(45)), Some(Number(99)), 50, 10).unwrap(), Some((45, 50)));
-        assert_eq!(resolve_range(Some(Number(60)), Some(Number(70)), 50, 10).unwrap(), None);
-        assert_eq!(resolve_range(Some(Number(51)), Some(Latest), 50, 10).unwrap(), None);
-        assert_eq!(resolve_range(Some(Number(41)), Some(Pending), 50, 10).unwrap(), Some((41, 50)));
+        assert_eq!(
+            resolve_range(Some(Earliest), Some(Number(5)), 50, 10).unwrap(),
+            Some((0, 5))
+        );
+        assert_eq!(
+            resolve_range(Some(Number(45)), Some(Number(54)), 50, 10).unwrap(),
+            Some((45, 50))
+        );
+        assert_eq!(
+            resolve_range(Some(Number(60)), Some(Number(70)), 50, 10).unwrap(),
+            None
+        );
+        assert_eq!(
+            resolve_range(Some(Number(51)), Some(Latest), 50, 10).unwrap(),
+            None
+        );
+        assert_eq!(
+            resolve_range(Some(Number(41)), Some(Pending), 50, 10).unwrap(),
+            Some((41, 50))
+        );
     }
 
     #[test]
@@ -166,6 +184,9 @@ mod tests {
         use BlockNumberOrTag::*;
         let wide = resolve_range(Some(Number(40)), None, 50, 10).unwrap_err();
         assert_eq!(wide.code(), -32005);
+        // Too wide as requested even though the chain is still short.
+        let ahead = resolve_range(Some(Number(0)), Some(Number(200_000)), 3, 10_000);
+        assert!(ahead.unwrap_err().message().contains("range"));
         let reversed = resolve_range(Some(Number(9)), Some(Number(3)), 50, 10).unwrap_err();
         assert_eq!(reversed.code(), -32602);
         assert!(resolve_range(Some(Latest), Some(Earliest), 50, 100).is_err());

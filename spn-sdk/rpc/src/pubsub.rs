@@ -24,7 +24,8 @@ pub(crate) trait EthPubSubApi {
         unsubscribe = "unsubscribe",
         item = serde_json::Value
     )]
-    async fn subscribe(&self, kind: SubscriptionKind, params: Option<Params>) -> SubscriptionResult;
+    async fn subscribe(&self, kind: SubscriptionKind, params: Option<Params>)
+        -> SubscriptionResult;
 }
 
 /// What a subscription delivers.
@@ -155,22 +156,29 @@ impl EthPubSubApiServer for Handler {
 mod tests {
     use super::*;
     use alloy_rpc_types_eth::Filter;
-    use spn_primitives::{
-        Address, Header, LogData, RecoveredTx, SealedBlock, StoredReceipt, B256,
-    };
+    use spn_primitives::{Address, Header, LogData, RecoveredTx, SealedBlock, StoredReceipt, B256};
 
     #[test]
     fn subscription_requests_are_checked() {
-        assert!(matches!(feed(SubscriptionKind::NewHeads, None), Ok(Feed::Heads)));
-        assert!(matches!(feed(SubscriptionKind::Logs, None), Ok(Feed::Logs(_))));
+        assert!(matches!(
+            feed(SubscriptionKind::NewHeads, None),
+            Ok(Feed::Heads)
+        ));
+        assert!(matches!(
+            feed(SubscriptionKind::Logs, None),
+            Ok(Feed::Logs(_))
+        ));
         let by_hash = Filter::new().at_block_hash(B256::ZERO);
-        assert!(feed(SubscriptionKind::Logs, Some(Params::Logs(Box::new(by_hash)))).is_err());
+        assert!(feed(
+            SubscriptionKind::Logs,
+            Some(Params::Logs(Box::new(by_hash)))
+        )
+        .is_err());
         assert!(feed(SubscriptionKind::NewHeads, Some(Params::Bool(true))).is_err());
         assert!(feed(SubscriptionKind::NewPendingTransactions, None).is_err());
-        let parsed: Params = serde_json::from_str(
-            r#"{"address":"0x1111111111111111111111111111111111111111"}"#,
-        )
-        .unwrap();
+        let parsed: Params =
+            serde_json::from_str(r#"{"address":"0x1111111111111111111111111111111111111111"}"#)
+                .unwrap();
         match feed(SubscriptionKind::Logs, Some(parsed)) {
             Ok(Feed::Logs(q)) => assert_eq!(q.addresses, vec![Address::repeat_byte(0x11)]),
             other => panic!("unexpected {other:?}"),

@@ -74,7 +74,10 @@ pub fn rpc_module(
     let handler = Handler::new(backend, config);
     let mut module = RpcModule::new(());
     merge(&mut module, EthChainApiServer::into_rpc(handler.clone()))?;
-    merge(&mut module, EthTransactionsApiServer::into_rpc(handler.clone()))?;
+    merge(
+        &mut module,
+        EthTransactionsApiServer::into_rpc(handler.clone()),
+    )?;
     merge(&mut module, EthStateApiServer::into_rpc(handler.clone()))?;
     merge(&mut module, EthCallApiServer::into_rpc(handler.clone()))?;
     merge(&mut module, EthFeesApiServer::into_rpc(handler.clone()))?;

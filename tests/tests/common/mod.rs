@@ -155,6 +155,7 @@ pub fn counter_bytecode() -> alloy::primitives::Bytes {
 
 alloy::sol! {
     #[sol(rpc)]
+    #[derive(Debug)]
     interface ICounter {
         error Nope(uint256 code);
         event Incremented(address indexed by, uint256 newCount);

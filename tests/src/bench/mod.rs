@@ -1,0 +1,7 @@
+//! The pieces of `pharos-bench`: a deterministic transfer workload, the in-process block
+//! benchmark and the end-to-end JSON-RPC benchmark.
+
+pub mod block;
+pub mod report;
+pub mod rpc;
+pub mod workload;

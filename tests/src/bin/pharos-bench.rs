@@ -1,0 +1,37 @@
+//! `pharos-bench`: measure transfer throughput of the Pharos SPN node.
+//!
+//! - `pharos-bench block`: the block producer in-process (recovery, pool, execution, state
+//!   root, commit), phase by phase, no RPC.
+//! - `pharos-bench rpc`: a real `pharos-node` child process fed over HTTP JSON-RPC, timed
+//!   from the first submission until every transfer is in a committed block.
+//!
+//! See `docs/performance.md` for the method and the measured numbers.
+
+#[path = "../bench/mod.rs"]
+mod bench;
+
+use clap::{Parser, Subcommand};
+
+/// Throughput benchmarks of the Pharos SPN node.
+#[derive(Debug, Parser)]
+#[command(name = "pharos-bench", about = "Measure Pharos SPN transfer throughput")]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Debug, Subcommand)]
+enum Cmd {
+    /// Build and commit blocks in-process and time each phase (no RPC).
+    Block(bench::block::BlockArgs),
+    /// Submit transfers to a pharos-node over JSON-RPC and time until all are committed.
+    Rpc(bench::rpc::RpcArgs),
+}
+
+fn main() -> eyre::Result<()> {
+    let cli = Cli::parse();
+    match &cli.command {
+        Cmd::Block(args) => bench::block::run(args),
+        Cmd::Rpc(args) => bench::rpc::run(args),
+    }
+}
