@@ -10,7 +10,12 @@ use clap::{Parser, Subcommand};
 #[command(name = "spn", version, about)]
 struct Cli {
     /// JSON-RPC endpoint of the chain to talk to.
-    #[arg(long, global = true, env = "SPN_RPC", default_value = "http://127.0.0.1:8545")]
+    #[arg(
+        long,
+        global = true,
+        env = "SPN_RPC",
+        default_value = "http://127.0.0.1:8545"
+    )]
     rpc: String,
     /// Print machine-readable JSON.
     #[arg(long, global = true)]
@@ -27,7 +32,10 @@ enum Command {
 
 fn main() {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");

@@ -32,6 +32,8 @@ pub async fn call(url: &str, method: &str, params: Value) -> Result<Value> {
 
 /// Parses a 0x-hex quantity.
 pub fn quantity(v: &Value) -> Result<u64> {
-    let s = v.as_str().ok_or_else(|| eyre!("expected a hex quantity, got {v}"))?;
+    let s = v
+        .as_str()
+        .ok_or_else(|| eyre!("expected a hex quantity, got {v}"))?;
     u64::from_str_radix(s.trim_start_matches("0x"), 16).map_err(|e| eyre!("bad quantity {s}: {e}"))
 }

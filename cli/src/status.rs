@@ -25,7 +25,10 @@ pub async fn run(url: &str, as_json: bool) -> Result<()> {
     } else {
         println!("rpc        {url}");
         println!("chain id   {chain_id}");
-        println!("head       #{number} {}", head["hash"].as_str().unwrap_or("?"));
+        println!(
+            "head       #{number} {}",
+            head["hash"].as_str().unwrap_or("?")
+        );
         println!("client     {}", client.as_str().unwrap_or("?"));
         println!("syncing    {syncing}");
     }

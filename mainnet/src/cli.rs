@@ -111,7 +111,9 @@ pub fn main_with_args(cli: Cli) -> Result<()> {
     init_logging(cli.log_format);
     match cli.command {
         Command::Init { chain, datadir } => init(&chain, &datadir),
-        Command::Keys { which: KeysCommand::Dev { json } } => {
+        Command::Keys {
+            which: KeysCommand::Dev { json },
+        } => {
             print_dev_keys(json);
             Ok(())
         }
@@ -151,7 +153,12 @@ fn init(chain: &Path, datadir: &Path) -> Result<()> {
     spn_node::init_genesis(&store, &spec)?;
     std::fs::write(datadir.join("chain.toml"), spec.to_toml())
         .wrap_err("cannot write chain.toml into the data directory")?;
-    println!("initialized {} (chain id {}) in {}", spec.name, spec.chain_id, datadir.display());
+    println!(
+        "initialized {} (chain id {}) in {}",
+        spec.name,
+        spec.chain_id,
+        datadir.display()
+    );
     println!("next: pharos-node run --datadir {}", datadir.display());
     Ok(())
 }
@@ -167,7 +174,10 @@ fn print_dev_keys(json: bool) {
             .iter()
             .map(|a| serde_json::json!({"address": a.address, "private_key": a.private_key}))
             .collect();
-        println!("{}", serde_json::json!({"mnemonic": DEV_MNEMONIC, "accounts": list}));
+        println!(
+            "{}",
+            serde_json::json!({"mnemonic": DEV_MNEMONIC, "accounts": list})
+        );
     } else {
         println!("Dev accounts (10 000 ETH each on the --dev chain; public keys, never use for real funds)");
         println!("Mnemonic: {DEV_MNEMONIC}\n");
@@ -190,7 +200,11 @@ async fn run(args: RunArgs) -> Result<()> {
             temp_dir = Some(dir.clone());
             dir
         }
-        None => return Err(eyre!("no data directory: pass --datadir DIR (or --dev for a throwaway chain)")),
+        None => {
+            return Err(eyre!(
+                "no data directory: pass --datadir DIR (or --dev for a throwaway chain)"
+            ))
+        }
     };
     let spec = if args.dev {
         dev_chain_spec()
@@ -208,19 +222,37 @@ async fn run(args: RunArgs) -> Result<()> {
     };
     let http_addr = args
         .http_addr
-        .or(file.http.addr.as_deref().map(str::parse).transpose().wrap_err("invalid http.addr in config")?)
+        .or(file
+            .http
+            .addr
+            .as_deref()
+            .map(str::parse)
+            .transpose()
+            .wrap_err("invalid http.addr in config")?)
         .unwrap_or(IpAddr::from([127, 0, 0, 1]));
     let http_port = args.http_port.or(file.http.port).unwrap_or(8545);
     let metrics_addr = args
         .metrics_addr
-        .or(file.metrics.addr.as_deref().map(str::parse).transpose().wrap_err("invalid metrics.addr in config")?)
+        .or(file
+            .metrics
+            .addr
+            .as_deref()
+            .map(str::parse)
+            .transpose()
+            .wrap_err("invalid metrics.addr in config")?)
         .unwrap_or(IpAddr::from([127, 0, 0, 1]));
-    let metrics = args.metrics_port.or(file.metrics.port).map(|p| SocketAddr::new(metrics_addr, p));
+    let metrics = args
+        .metrics_port
+        .or(file.metrics.port)
+        .map(|p| SocketAddr::new(metrics_addr, p));
     let block_time_ms = args
         .block_time_ms
         .or(file.block_time_ms)
         .unwrap_or(if args.dev { 0 } else { 1_000 });
-    let solo = Solo::new(SoloConfig { block_time_ms, on_demand: args.dev });
+    let solo = Solo::new(SoloConfig {
+        block_time_ms,
+        on_demand: args.dev,
+    });
     let config = NodeConfig {
         datadir: datadir.clone(),
         rpc: RpcConfig {
@@ -228,8 +260,14 @@ async fn run(args: RunArgs) -> Result<()> {
             ..RpcConfig::default()
         },
         metrics_addr: metrics,
-        store: StoreOptions { sync_writes: !args.db_no_sync, ..StoreOptions::default() },
-        pool: spn_node::PoolConfig { max_txs: args.txpool_max, ..Default::default() },
+        store: StoreOptions {
+            sync_writes: !args.db_no_sync,
+            ..StoreOptions::default()
+        },
+        pool: spn_node::PoolConfig {
+            max_txs: args.txpool_max,
+            ..Default::default()
+        },
         beneficiary: Address::ZERO,
     };
     let node = NodeBuilder::new(spec.clone(), config)
@@ -241,12 +279,18 @@ async fn run(args: RunArgs) -> Result<()> {
     if let Some(path) = &args.addr_file {
         std::fs::write(path, rpc.to_string()).wrap_err("cannot write --http.addr-file")?;
     }
-    println!("pharos-node ready: chain id {} at http://{rpc} (ws://{rpc})", spec.chain_id);
+    println!(
+        "pharos-node ready: chain id {} at http://{rpc} (ws://{rpc})",
+        spec.chain_id
+    );
     if let Some(m) = node.metrics_addr {
         println!("metrics: http://{m}/metrics");
     }
     if args.dev {
-        println!("dev accounts: `pharos-node keys dev`; data directory: {}", datadir.display());
+        println!(
+            "dev accounts: `pharos-node keys dev`; data directory: {}",
+            datadir.display()
+        );
     }
     let result = node.run_until(shutdown_signal()).await;
     if let Some(dir) = temp_dir {
@@ -261,13 +305,14 @@ async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(_) => {
-                let _ = ctrl_c.await;
-                return;
-            }
-        };
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
         tokio::select! {
             _ = ctrl_c => {},
             _ = term.recv() => {},

@@ -47,7 +47,10 @@ async fn rpc(url: &str, method: &str, params: Value) -> Value {
 }
 
 fn error_message(v: &Value) -> String {
-    v["error"]["message"].as_str().unwrap_or_default().to_string()
+    v["error"]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
 }
 
 /// Block number and dev account 0's nonce and balance: what "no state change" compares.
@@ -65,9 +68,16 @@ async fn assert_rejected(url: &str, raw: String, expect: &str) {
     let before = snapshot(url).await;
     let v = rpc(url, "eth_sendRawTransaction", json!([raw])).await;
     assert!(v["error"].is_object(), "expected an error, got {v}");
-    assert!(error_message(&v).contains(expect), "expected `{expect}` in {v}");
+    assert!(
+        error_message(&v).contains(expect),
+        "expected `{expect}` in {v}"
+    );
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    assert_eq!(snapshot(url).await, before, "a rejected transaction changed state");
+    assert_eq!(
+        snapshot(url).await,
+        before,
+        "a rejected transaction changed state"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -75,7 +85,10 @@ async fn malformed_json_gets_parse_error() {
     let f = start();
     let (_, v) = raw_post(&f.node.url, "{\"jsonrpc\": \"2.0\", \"method\": ").await;
     assert_eq!(v["error"]["code"], -32700, "{v}");
-    assert!(reader(&f.node.url).get_block_number().await.is_ok(), "server stays up");
+    assert!(
+        reader(&f.node.url).get_block_number().await.is_ok(),
+        "server stays up"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -135,18 +148,46 @@ async fn nonce_gap_is_queued_not_lost() {
     let f = start();
     let p = reader(&f.node.url);
     let later = signed_transfer(DEV_KEY_0, DEV_CHAIN_ID, 1, 21_000, 5);
-    let v = rpc(&f.node.url, "eth_sendRawTransaction", json!([raw_hex(&later)])).await;
-    assert!(v["result"].is_string(), "gapped tx accepted into the queue: {v}");
+    let v = rpc(
+        &f.node.url,
+        "eth_sendRawTransaction",
+        json!([raw_hex(&later)]),
+    )
+    .await;
+    assert!(
+        v["result"].is_string(),
+        "gapped tx accepted into the queue: {v}"
+    );
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-    assert_eq!(p.get_transaction_count(address_of(DEV_KEY_0)).await.expect("nonce"), 0);
+    assert_eq!(
+        p.get_transaction_count(address_of(DEV_KEY_0))
+            .await
+            .expect("nonce"),
+        0
+    );
     let first = signed_transfer(DEV_KEY_0, DEV_CHAIN_ID, 0, 21_000, 5);
-    rpc(&f.node.url, "eth_sendRawTransaction", json!([raw_hex(&first)])).await;
+    rpc(
+        &f.node.url,
+        "eth_sendRawTransaction",
+        json!([raw_hex(&first)]),
+    )
+    .await;
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while p.get_transaction_count(address_of(DEV_KEY_0)).await.expect("nonce") < 2 {
+    while p
+        .get_transaction_count(address_of(DEV_KEY_0))
+        .await
+        .expect("nonce")
+        < 2
+    {
         assert!(std::time::Instant::now() < deadline, "queued tx was lost");
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    assert_eq!(p.get_balance(Address::repeat_byte(0xee)).await.expect("balance"), U256::from(10));
+    assert_eq!(
+        p.get_balance(Address::repeat_byte(0xee))
+            .await
+            .expect("balance"),
+        U256::from(10)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -172,11 +213,17 @@ async fn oversized_body_gets_an_error_and_server_stays_up() {
         "ab".repeat(11 << 20)
     );
     let (status, v) = raw_post(&f.node.url, huge).await;
-    assert!(status == 413 || v["error"].is_object(), "status {status}: {v}");
+    assert!(
+        status == 413 || v["error"].is_object(),
+        "status {status}: {v}"
+    );
     if v.is_object() {
         assert!(v["error"]["code"].is_i64(), "{v}");
     }
-    assert!(reader(&f.node.url).get_block_number().await.is_ok(), "server stays up");
+    assert!(
+        reader(&f.node.url).get_block_number().await.is_ok(),
+        "server stays up"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -186,9 +233,16 @@ async fn oversized_batch_gets_an_error() {
         .map(|i| json!({"jsonrpc": "2.0", "id": i, "method": "eth_blockNumber", "params": []}))
         .collect();
     let (_, v) = raw_post(&f.node.url, Value::Array(batch).to_string()).await;
-    let err = if v.is_array() { v[0]["error"].clone() } else { v["error"].clone() };
+    let err = if v.is_array() {
+        v[0]["error"].clone()
+    } else {
+        v["error"].clone()
+    };
     assert!(err.is_object(), "{v}");
-    assert!(reader(&f.node.url).get_block_number().await.is_ok(), "server stays up");
+    assert!(
+        reader(&f.node.url).get_block_number().await.is_ok(),
+        "server stays up"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -80,8 +80,14 @@ async fn kill_dash_nine_under_load_loses_no_reported_block() {
                 .await
                 .expect("rpc")
                 .unwrap_or_else(|| panic!("round {round}: block {number} lost after kill -9"));
-            assert_eq!(b.header.hash, *hash, "round {round}: block {number} hash changed");
-            assert_eq!(b.header.state_root, *root, "round {round}: block {number} root changed");
+            assert_eq!(
+                b.header.hash, *hash,
+                "round {round}: block {number} hash changed"
+            );
+            assert_eq!(
+                b.header.state_root, *root,
+                "round {round}: block {number} root changed"
+            );
         }
         let start_head = p.get_block_number().await.expect("head");
         let stop = Arc::new(AtomicBool::new(false));
@@ -121,5 +127,9 @@ async fn kill_dash_nine_under_load_loses_no_reported_block() {
         n
     };
     assert!(blocks_with_txs > 0, "the load produced no transactions");
-    assert!(reported.len() > schedule.len(), "too few blocks observed: {}", reported.len());
+    assert!(
+        reported.len() > schedule.len(),
+        "too few blocks observed: {}",
+        reported.len()
+    );
 }

@@ -16,7 +16,10 @@ fn keys_dev_lists_the_accounts_of_the_test_mnemonic() {
     assert!(out.status.success());
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     let mnemonic = v["mnemonic"].as_str().expect("mnemonic");
-    assert_eq!(mnemonic, "test test test test test test test test test test test junk");
+    assert_eq!(
+        mnemonic,
+        "test test test test test test test test test test test junk"
+    );
     let accounts = v["accounts"].as_array().expect("accounts");
     assert_eq!(accounts.len(), 10);
     for (i, a) in accounts.iter().enumerate() {
@@ -31,7 +34,10 @@ fn keys_dev_lists_the_accounts_of_the_test_mnemonic() {
             signer.address().to_checksum(None),
             "account {i}"
         );
-        assert_eq!(address_of(a["private_key"].as_str().expect("key")), signer.address());
+        assert_eq!(
+            address_of(a["private_key"].as_str().expect("key")),
+            signer.address()
+        );
     }
 }
 
@@ -43,18 +49,39 @@ async fn dev_accounts_are_funded_and_dev_datadir_resumes() {
         let node = NodeProcess::start_dev(&datadir, &[]);
         let p = provider(&node.url, DEV_KEY_0);
         let bal = p.get_balance(address_of(DEV_KEY_1)).await.expect("balance");
-        assert_eq!(bal, alloy::primitives::U256::from(10_000u64) * alloy::primitives::U256::from(10u64).pow(alloy::primitives::U256::from(18u64)));
+        assert_eq!(
+            bal,
+            alloy::primitives::U256::from(10_000u64)
+                * alloy::primitives::U256::from(10u64).pow(alloy::primitives::U256::from(18u64))
+        );
         let tx = alloy::rpc::types::TransactionRequest::default()
             .to(address_of(DEV_KEY_1))
             .value(alloy::primitives::U256::from(7));
-        p.send_transaction(tx).await.expect("send").get_receipt().await.expect("mined");
+        p.send_transaction(tx)
+            .await
+            .expect("send")
+            .get_receipt()
+            .await
+            .expect("mined");
         let head = p.get_block_number().await.expect("head");
-        let block = p.get_block_by_number(head.into()).await.expect("rpc").expect("block");
+        let block = p
+            .get_block_by_number(head.into())
+            .await
+            .expect("rpc")
+            .expect("block");
         (head, block.header.hash)
     };
     let node = NodeProcess::start_dev(&datadir, &[]);
     let p = reader(&node.url);
-    assert_eq!(p.get_block_number().await.expect("head"), head, "resumed the same chain");
-    let block = p.get_block_by_number(head.into()).await.expect("rpc").expect("block");
+    assert_eq!(
+        p.get_block_number().await.expect("head"),
+        head,
+        "resumed the same chain"
+    );
+    let block = p
+        .get_block_by_number(head.into())
+        .await
+        .expect("rpc")
+        .expect("block");
     assert_eq!(block.header.hash, hash);
 }

@@ -13,7 +13,9 @@ use common::*;
 use futures::StreamExt;
 
 fn transfer(to: Address, wei: u64) -> TransactionRequest {
-    TransactionRequest::default().with_to(to).with_value(U256::from(wei))
+    TransactionRequest::default()
+        .with_to(to)
+        .with_value(U256::from(wei))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -55,7 +57,9 @@ async fn transfers_of_every_type_deploy_call_logs_and_proofs() {
     assert_eq!(r2930.transaction_type(), alloy::consensus::TxType::Eip2930);
 
     // Legacy (EIP-155) transfer.
-    let legacy = transfer(bob, 3_000).with_gas_price(gas_price).with_gas_limit(21_000);
+    let legacy = transfer(bob, 3_000)
+        .with_gas_price(gas_price)
+        .with_gas_limit(21_000);
     let rlegacy = p
         .send_transaction(legacy)
         .await
@@ -65,7 +69,10 @@ async fn transfers_of_every_type_deploy_call_logs_and_proofs() {
         .expect("receipt legacy");
     assert!(rlegacy.status());
     assert_eq!(rlegacy.transaction_type(), alloy::consensus::TxType::Legacy);
-    assert_eq!(p.get_balance(bob).await.expect("balance"), U256::from(6_000));
+    assert_eq!(
+        p.get_balance(bob).await.expect("balance"),
+        U256::from(6_000)
+    );
     assert_eq!(p.get_transaction_count(alice).await.expect("nonce"), 3);
 
     // Transactions and blocks are served back.
@@ -87,7 +94,9 @@ async fn transfers_of_every_type_deploy_call_logs_and_proofs() {
         .await
         .expect("block receipts")
         .expect("receipts exist");
-    assert!(receipts.iter().any(|r| r.transaction_hash == r1559.transaction_hash));
+    assert!(receipts
+        .iter()
+        .any(|r| r.transaction_hash == r1559.transaction_hash));
 
     // Subscribe to logs over WebSocket before emitting any.
     let ws = ProviderBuilder::new()
@@ -159,9 +168,13 @@ async fn transfers_of_every_type_deploy_call_logs_and_proofs() {
         .expect("decodes custom error");
     assert!(matches!(nope, ICounter::ICounterErrors::Nope(n) if n.code == U256::from(7)));
     let est = p
-        .estimate_gas(TransactionRequest::default().with_to(counter_addr).with_input(
-            alloy::sol_types::SolCall::abi_encode(&ICounter::incrementCall {}),
-        ))
+        .estimate_gas(
+            TransactionRequest::default()
+                .with_to(counter_addr)
+                .with_input(alloy::sol_types::SolCall::abi_encode(
+                    &ICounter::incrementCall {},
+                )),
+        )
         .await
         .expect("estimate");
     assert!(est > 21_000 && est < 100_000, "{est}");

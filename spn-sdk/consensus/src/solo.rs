@@ -103,8 +103,8 @@ impl Consensus for Solo {
                 tx_count,
             } => {
                 if self.building == Some(number) {
-                    let empty_unwanted = tx_count == 0 && self.config.on_demand
-                        && self.config.block_time_ms == 0;
+                    let empty_unwanted =
+                        tx_count == 0 && self.config.on_demand && self.config.block_time_ms == 0;
                     if empty_unwanted {
                         self.building = None;
                         out.push(Action::DiscardBlock { number });
@@ -127,8 +127,7 @@ impl Consensus for Solo {
                     if timer_driven {
                         self.schedule(&mut out);
                     }
-                    if self.config.on_demand && std::mem::take(&mut self.pending_while_building)
-                    {
+                    if self.config.on_demand && std::mem::take(&mut self.pending_while_building) {
                         self.build(false, &mut out);
                     }
                 }
@@ -155,26 +154,65 @@ mod tests {
     fn interval_mode_builds_on_each_timer_and_commits() {
         let mut solo = Solo::new(SoloConfig::default());
         let a = solo.on_event(Event::Started { head: 5 });
-        assert_eq!(a, vec![Action::ScheduleTimeout { id: 1, after_ms: 1000 }]);
+        assert_eq!(
+            a,
+            vec![Action::ScheduleTimeout {
+                id: 1,
+                after_ms: 1000
+            }]
+        );
         let a = solo.on_event(Event::Timeout { id: 1 });
-        assert_eq!(a, vec![Action::BuildBlock { number: 6, allow_empty: true }]);
+        assert_eq!(
+            a,
+            vec![Action::BuildBlock {
+                number: 6,
+                allow_empty: true
+            }]
+        );
         let a = solo.on_event(built(6, 0));
-        assert_eq!(a, vec![Action::CommitBlock { number: 6, hash: [6; 32] }]);
+        assert_eq!(
+            a,
+            vec![Action::CommitBlock {
+                number: 6,
+                hash: [6; 32]
+            }]
+        );
         let a = solo.on_event(Event::BlockCommitted { number: 6 });
-        assert_eq!(a, vec![Action::ScheduleTimeout { id: 2, after_ms: 1000 }]);
+        assert_eq!(
+            a,
+            vec![Action::ScheduleTimeout {
+                id: 2,
+                after_ms: 1000
+            }]
+        );
     }
 
     #[test]
     fn dev_mode_builds_on_demand_and_discards_empty_blocks() {
-        let mut solo = Solo::new(SoloConfig { block_time_ms: 0, on_demand: true });
+        let mut solo = Solo::new(SoloConfig {
+            block_time_ms: 0,
+            on_demand: true,
+        });
         assert!(solo.on_event(Event::Started { head: 0 }).is_empty());
         let a = solo.on_event(Event::TransactionsPending);
-        assert_eq!(a, vec![Action::BuildBlock { number: 1, allow_empty: false }]);
+        assert_eq!(
+            a,
+            vec![Action::BuildBlock {
+                number: 1,
+                allow_empty: false
+            }]
+        );
         // More transactions while building: one more block right after the commit.
         assert!(solo.on_event(Event::TransactionsPending).is_empty());
         solo.on_event(built(1, 3));
         let a = solo.on_event(Event::BlockCommitted { number: 1 });
-        assert_eq!(a, vec![Action::BuildBlock { number: 2, allow_empty: false }]);
+        assert_eq!(
+            a,
+            vec![Action::BuildBlock {
+                number: 2,
+                allow_empty: false
+            }]
+        );
         let a = solo.on_event(built(2, 0));
         assert_eq!(a, vec![Action::DiscardBlock { number: 2 }]);
     }

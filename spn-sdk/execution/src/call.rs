@@ -6,9 +6,7 @@ use crate::executor::Executor;
 use crate::overlay::Overlay;
 use revm::context::{result::EVMError, result::ExecutionResult, TxEnv};
 use revm::ExecuteEvm;
-use spn_primitives::{
-    eips::eip2930::AccessList, Address, Bytes, StateView, TxKind, U256,
-};
+use spn_primitives::{eips::eip2930::AccessList, Address, Bytes, StateView, TxKind, U256};
 
 /// A call as `eth_call` receives it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -147,4 +145,3 @@ impl Executor {
         Ok(hi)
     }
 }
-

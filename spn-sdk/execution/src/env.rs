@@ -3,7 +3,7 @@
 use revm::context::{BlockEnv, TxEnv};
 use revm::primitives::hardfork::SpecId;
 use spn_primitives::{
-    eips::eip2930::AccessList, Address, Transaction, TxEnvelope, RecoveredTx, B256, U256,
+    eips::eip2930::AccessList, Address, RecoveredTx, Transaction, TxEnvelope, B256, U256,
 };
 
 /// The facts of a block that execution needs.
@@ -52,7 +52,11 @@ pub(crate) fn tx_env(tx: &RecoveredTx) -> TxEnv {
             Some(t.tx().max_priority_fee_per_gas),
             t.tx().access_list.clone(),
         ),
-        other => (other.max_fee_per_gas(), other.max_priority_fee_per_gas(), AccessList::default()),
+        other => (
+            other.max_fee_per_gas(),
+            other.max_priority_fee_per_gas(),
+            AccessList::default(),
+        ),
     };
     TxEnv {
         tx_type: env.tx_type() as u8,

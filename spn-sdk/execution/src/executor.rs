@@ -8,9 +8,7 @@ use revm::context::{result::EVMError, CfgEnv, Context};
 use revm::handler::EthPrecompiles;
 use revm::primitives::hardfork::SpecId;
 use revm::{ExecuteCommitEvm, MainBuilder, MainContext, MainnetEvm, SystemCallCommitEvm};
-use spn_primitives::{
-    Bloom, RecoveredTx, StateChangeset, StateView, StoredReceipt, B256,
-};
+use spn_primitives::{Bloom, RecoveredTx, StateChangeset, StateView, StoredReceipt, B256};
 use std::sync::Arc;
 use tracing::{debug, warn};
 
@@ -158,7 +156,6 @@ impl Executor {
         Ok(out)
     }
 }
-
 
 impl Executor {
     /// The least gas limit a transaction needs before any code runs: the base cost, calldata,

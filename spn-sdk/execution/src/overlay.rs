@@ -79,15 +79,23 @@ impl<'a, S: StateView + ?Sized> Overlay<'a, S> {
     /// Everything committed to this overlay, in a deterministic order.
     pub fn into_changeset(self) -> StateChangeset {
         let mut out = StateChangeset::default();
-        let mut changed: Vec<_> = self.accounts.into_iter().filter(|(_, a)| a.changed).collect();
+        let mut changed: Vec<_> = self
+            .accounts
+            .into_iter()
+            .filter(|(_, a)| a.changed)
+            .collect();
         changed.sort_by_key(|(address, _)| *address);
         for (address, acct) in changed {
             // EIP-161: touched accounts that end up empty are removed.
-            let update = acct.info.as_ref().filter(|i| !i.is_empty()).map(|i| AccountUpdate {
-                nonce: i.nonce,
-                balance: i.balance,
-                code_hash: i.code_hash,
-            });
+            let update = acct
+                .info
+                .as_ref()
+                .filter(|i| !i.is_empty())
+                .map(|i| AccountUpdate {
+                    nonce: i.nonce,
+                    balance: i.balance,
+                    code_hash: i.code_hash,
+                });
             let removed = update.is_none();
             out.accounts.push((address, update));
             if removed || acct.wiped || !acct.storage.is_empty() {
@@ -180,7 +188,9 @@ impl<S: StateView + ?Sized> DatabaseRef for Overlay<'_, S> {
         if let Some(code) = self.contracts.get(&code_hash) {
             return Ok(code.clone());
         }
-        Ok(Bytecode::new_raw(self.base.code(&code_hash)?.unwrap_or_default()))
+        Ok(Bytecode::new_raw(
+            self.base.code(&code_hash)?.unwrap_or_default(),
+        ))
     }
 
     fn storage_ref(&self, address: Address, index: StorageKey) -> Result<StorageValue, DbError> {
@@ -223,8 +233,7 @@ impl<S: StateView + ?Sized> DatabaseCommit for Overlay<'_, S> {
             }
             let mut info = account.info;
             if let Some(code) = info.code.take() {
-                if info.code_hash != KECCAK_EMPTY && !self.contracts.contains_key(&info.code_hash)
-                {
+                if info.code_hash != KECCAK_EMPTY && !self.contracts.contains_key(&info.code_hash) {
                     self.contracts.insert(info.code_hash, code);
                     self.new_contracts.push(info.code_hash);
                 } else if created && info.code_hash != KECCAK_EMPTY {

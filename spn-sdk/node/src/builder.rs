@@ -144,7 +144,11 @@ impl NodeBuilder {
             "node started"
         );
         let _ = events_tx.send(Event::Started { head: number });
-        let driver = tokio::spawn(drive(inner.clone(), consensus_box(&mut consensus), events_rx));
+        let driver = tokio::spawn(drive(
+            inner.clone(),
+            consensus_box(&mut consensus),
+            events_rx,
+        ));
         Ok(NodeHandle {
             inner,
             rpc_addr,
@@ -278,7 +282,10 @@ impl NodeHandle {
     }
 
     /// Runs until the block producer stops (a fatal error) or `shutdown` resolves.
-    pub async fn run_until(self, shutdown: impl std::future::Future<Output = ()>) -> Result<(), NodeError> {
+    pub async fn run_until(
+        self,
+        shutdown: impl std::future::Future<Output = ()>,
+    ) -> Result<(), NodeError> {
         let result = tokio::select! {
             r = self.driver => match r {
                 Ok(r) => r,

@@ -2,8 +2,8 @@
 
 use crate::error::NodeError;
 use spn_primitives::{
-    consensus::EMPTY_OMMER_ROOT_HASH, keccak256, AccountUpdate, ChainSpec, Header,
-    SealedBlock, StateChangeset, StorageUpdate, B256, EMPTY_ROOT_HASH, KECCAK_EMPTY, U256,
+    consensus::EMPTY_OMMER_ROOT_HASH, keccak256, AccountUpdate, ChainSpec, Header, SealedBlock,
+    StateChangeset, StorageUpdate, B256, EMPTY_ROOT_HASH, KECCAK_EMPTY, U256,
 };
 use spn_storage::Store;
 use tracing::info;
@@ -34,7 +34,13 @@ pub fn genesis_changeset(spec: &ChainSpec) -> StateChangeset {
                 .iter()
                 .map(|(k, v)| (U256::from_be_bytes(k.0), U256::from_be_bytes(v.0)))
                 .collect();
-            changes.storage.push((*address, StorageUpdate { wiped: false, slots }));
+            changes.storage.push((
+                *address,
+                StorageUpdate {
+                    wiped: false,
+                    slots,
+                },
+            ));
         }
     }
     changes

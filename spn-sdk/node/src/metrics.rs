@@ -40,11 +40,27 @@ impl Default for Metrics {
             registry: Registry::default(),
         };
         registry.register("blocks", "Blocks committed", m.blocks.clone());
-        registry.register("transactions", "Transactions committed", m.transactions.clone());
+        registry.register(
+            "transactions",
+            "Transactions committed",
+            m.transactions.clone(),
+        );
         registry.register("gas", "Gas used by committed blocks", m.gas.clone());
-        registry.register("head_block", "Latest committed block number", m.head.clone());
-        registry.register("txpool_size", "Transactions in the pool", m.pool_size.clone());
-        registry.register("txpool_rejected", "Transactions rejected at submission", m.rejected.clone());
+        registry.register(
+            "head_block",
+            "Latest committed block number",
+            m.head.clone(),
+        );
+        registry.register(
+            "txpool_size",
+            "Transactions in the pool",
+            m.pool_size.clone(),
+        );
+        registry.register(
+            "txpool_rejected",
+            "Transactions rejected at submission",
+            m.rejected.clone(),
+        );
         Self { registry, ..m }
     }
 }

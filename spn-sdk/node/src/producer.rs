@@ -57,7 +57,11 @@ fn now_secs() -> u64 {
 }
 
 /// The environment of the block after `parent`.
-pub(crate) fn next_block_input(parent: &Header, parent_hash: B256, beneficiary: Address) -> BlockInput {
+pub(crate) fn next_block_input(
+    parent: &Header,
+    parent_hash: B256,
+    beneficiary: Address,
+) -> BlockInput {
     BlockInput {
         number: parent.number + 1,
         timestamp: now_secs().max(parent.timestamp),

@@ -11,8 +11,8 @@ use spn_primitives::{
         crypto::secp256k1::{recover_signer, sign_message},
         SignableTransaction,
     },
-    keccak256, Address, Bytes, ChainSpec, GenesisAccount, RecoveredTx, TxEip1559, TxKind,
-    B256, EMPTY_ROOT_HASH, U256,
+    keccak256, Address, Bytes, ChainSpec, GenesisAccount, RecoveredTx, TxEip1559, TxKind, B256,
+    EMPTY_ROOT_HASH, U256,
 };
 use spn_storage::{Store, StoreOptions};
 use std::sync::Arc;
@@ -79,8 +79,14 @@ fn alloy_rlp_encode_account(a: TrieAccount) -> Vec<u8> {
 fn run_seed(seed: u64, blocks: usize) {
     let mut rng = StdRng::seed_from_u64(seed);
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = Store::open(dir.path(), &StoreOptions { sync_writes: false, ..Default::default() })
-        .expect("open");
+    let store = Store::open(
+        dir.path(),
+        &StoreOptions {
+            sync_writes: false,
+            ..Default::default()
+        },
+    )
+    .expect("open");
     let secrets: Vec<B256> = (1..=8u64).map(key).collect();
     let senders: Vec<Address> = secrets.iter().map(|s| address(*s)).collect();
     let contract = Address::repeat_byte(0xcc);
@@ -88,16 +94,25 @@ fn run_seed(seed: u64, blocks: usize) {
     for a in &senders {
         spec.alloc.insert(
             *a,
-            GenesisAccount { balance: U256::from(10u128.pow(24)), ..Default::default() },
+            GenesisAccount {
+                balance: U256::from(10u128.pow(24)),
+                ..Default::default()
+            },
         );
     }
     spec.alloc.insert(
         contract,
-        GenesisAccount { code: Some(Bytes::from(STORE_CODE.to_vec())), ..Default::default() },
+        GenesisAccount {
+            code: Some(Bytes::from(STORE_CODE.to_vec())),
+            ..Default::default()
+        },
     );
     init_genesis(&store, &spec).expect("genesis");
     let executor = Executor::new(CHAIN_ID, Arc::new(NoExtensions));
-    let pool = Mempool::<RecoveredTx>::new(Config { block_gas_limit: spec.gas_limit, ..Default::default() });
+    let pool = Mempool::<RecoveredTx>::new(Config {
+        block_gas_limit: spec.gas_limit,
+        ..Default::default()
+    });
     let mut nonces = vec![0u64; senders.len()];
     for _ in 0..blocks {
         let (number, hash) = store.head().expect("head").expect("some head");
@@ -108,7 +123,11 @@ fn run_seed(seed: u64, blocks: usize) {
                 // Write or clear a slot (zero value deletes it).
                 0 | 1 => {
                     let slot = U256::from(rng.random_range(0..40u64));
-                    let value = if rng.random_bool(0.3) { U256::ZERO } else { U256::from(rng.random::<u64>()) };
+                    let value = if rng.random_bool(0.3) {
+                        U256::ZERO
+                    } else {
+                        U256::from(rng.random::<u64>())
+                    };
                     let mut data = slot.to_be_bytes::<32>().to_vec();
                     data.extend_from_slice(&value.to_be_bytes::<32>());
                     (contract, Bytes::from(data), U256::ZERO)
@@ -120,10 +139,18 @@ fn run_seed(seed: u64, blocks: usize) {
                     } else {
                         Address::from_word(key(rng.random_range(1000..1100u64)))
                     };
-                    (to, Bytes::new(), U256::from(rng.random_range(1..1_000_000u64)))
+                    (
+                        to,
+                        Bytes::new(),
+                        U256::from(rng.random_range(1..1_000_000u64)),
+                    )
                 }
                 // Touch a fresh address with nothing: EIP-161 keeps it out of the state.
-                _ => (Address::from_word(key(rng.random_range(2000..2100u64))), Bytes::new(), U256::ZERO),
+                _ => (
+                    Address::from_word(key(rng.random_range(2000..2100u64))),
+                    Bytes::new(),
+                    U256::ZERO,
+                ),
             };
             let tx = TxEip1559 {
                 chain_id: CHAIN_ID,
@@ -137,27 +164,56 @@ fn run_seed(seed: u64, blocks: usize) {
                 ..Default::default()
             };
             let sig = sign_message(secrets[s], tx.signature_hash()).expect("sign");
-            let recovered = RecoveredTx::recover(tx.into_signed(sig).into(), CHAIN_ID).expect("valid");
+            let recovered =
+                RecoveredTx::recover(tx.into_signed(sig).into(), CHAIN_ID).expect("valid");
             let reader = PoolState(&store);
             if pool.add(recovered, &reader, 10_000_000_000).is_ok() {
                 nonces[s] += 1;
             }
         }
-        let built = build_block(&store, &executor, &pool, &parent, hash, Address::repeat_byte(0xfe), Bytes::new())
-            .expect("build");
+        let built = build_block(
+            &store,
+            &executor,
+            &pool,
+            &parent,
+            hash,
+            Address::repeat_byte(0xfe),
+            Bytes::new(),
+        )
+        .expect("build");
         assert!(built.rejected.is_empty(), "rejected: {:?}", built.rejected);
         let committed = commit_block(&store, &pool, built).expect("commit");
         let header_root = committed.block.header.state_root;
         assert_eq!(store.state_root().expect("root"), header_root);
-        assert_eq!(full_root(&store), header_root, "seed {seed} block {}", committed.block.number());
+        assert_eq!(
+            full_root(&store),
+            header_root,
+            "seed {seed} block {}",
+            committed.block.number()
+        );
     }
+    // The run exercised what it claims to: transactions, storage slots and transfers.
+    let (head, _) = store.head().expect("head").expect("some head");
+    assert_eq!(head, blocks as u64);
+    assert!(
+        !store.all_storage(&contract).expect("storage").is_empty(),
+        "no storage written"
+    );
+    assert!(
+        nonces.iter().sum::<u64>() > blocks as u64,
+        "too few transactions"
+    );
 }
 
 struct PoolState<'a>(&'a Store);
 
 impl spn_mempool::AccountReader for PoolState<'_> {
     fn nonce_and_balance(&self, a: &Address) -> (u64, U256) {
-        self.0.account(a).ok().flatten().map_or((0, U256::ZERO), |x| (x.nonce, x.balance))
+        self.0
+            .account(a)
+            .ok()
+            .flatten()
+            .map_or((0, U256::ZERO), |x| (x.nonce, x.balance))
     }
 }
 

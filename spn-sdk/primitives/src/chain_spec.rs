@@ -162,6 +162,9 @@ mod tests {
                 ..Default::default()
             },
         );
-        assert_eq!(ChainSpec::from_toml(&spec.to_toml()).expect("reparse"), spec);
+        assert_eq!(
+            ChainSpec::from_toml(&spec.to_toml()).expect("reparse"),
+            spec
+        );
     }
 }

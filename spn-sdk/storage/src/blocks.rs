@@ -10,9 +10,7 @@ use crate::state_root::PreparedState;
 use crate::tables;
 use alloy_rlp::{Decodable, Encodable};
 use rocksdb::{Direction, IteratorMode, WriteBatch, WriteOptions};
-use spn_primitives::{
-    Address, Bloom, Header, Log, RecoveredTx, SealedBlock, StoredReceipt, B256,
-};
+use spn_primitives::{Address, Bloom, Header, Log, RecoveredTx, SealedBlock, StoredReceipt, B256};
 use std::collections::BTreeSet;
 
 /// Where a transaction is: its block and index.
@@ -150,7 +148,11 @@ impl Store {
         batch.put_cf(self.cf(tables::HEADERS)?, n, header);
         batch.put_cf(self.cf(tables::CANONICAL)?, n, block.hash.as_slice());
         batch.put_cf(self.cf(tables::HASHES)?, block.hash.as_slice(), n);
-        batch.put_cf(self.cf(tables::BODIES)?, n, encode_body(&block.transactions));
+        batch.put_cf(
+            self.cf(tables::BODIES)?,
+            n,
+            encode_body(&block.transactions),
+        );
         batch.put_cf(self.cf(tables::RECEIPTS)?, n, encode_receipts(receipts));
         let tx_index = self.cf(tables::TX_INDEX)?;
         for (i, tx) in block.transactions.iter().enumerate() {
@@ -278,9 +280,11 @@ impl Store {
         }
         let mut out = Vec::new();
         for number in candidates {
-            let (Some(header), Some(receipts), Some(body)) =
-                (self.header(number)?, self.receipts(number)?, self.body(number)?)
-            else {
+            let (Some(header), Some(receipts), Some(body)) = (
+                self.header(number)?,
+                self.receipts(number)?,
+                self.body(number)?,
+            ) else {
                 continue;
             };
             let hash = self.canonical_hash(number)?.unwrap_or_default();

@@ -156,9 +156,9 @@ impl Store {
         let Some((number, hash)) = self.head()? else {
             return Ok(());
         };
-        let header: Header = self.header(number)?.ok_or_else(|| {
-            StoreError::Corrupt(format!("head block {number} has no header"))
-        })?;
+        let header: Header = self
+            .header(number)?
+            .ok_or_else(|| StoreError::Corrupt(format!("head block {number} has no header")))?;
         if header.hash_slow() != hash {
             return Err(StoreError::Corrupt(format!(
                 "head block {number} header hash does not match the head pointer"

@@ -7,7 +7,9 @@ pub enum StoreError {
     #[error("database error: {0}")]
     Db(#[from] rocksdb::Error),
     /// The data directory is used by another process.
-    #[error("data directory {path} is locked by another process; stop it or choose another --datadir")]
+    #[error(
+        "data directory {path} is locked by another process; stop it or choose another --datadir"
+    )]
     Locked {
         /// The locked directory.
         path: String,

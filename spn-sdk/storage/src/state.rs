@@ -8,7 +8,8 @@ use rocksdb::Snapshot;
 use spn_primitives::{AccountState, Address, Bytes, StateError, StateView, B256, U256};
 
 fn slot_value(v: Option<impl AsRef<[u8]>>) -> U256 {
-    v.map(|b| U256::from_be_slice(b.as_ref())).unwrap_or_default()
+    v.map(|b| U256::from_be_slice(b.as_ref()))
+        .unwrap_or_default()
 }
 
 impl StateView for Store {
@@ -91,11 +92,15 @@ impl StateView for SnapshotState<'_> {
     }
 
     fn storage(&self, address: &Address, slot: &U256) -> Result<U256, StateError> {
-        Ok(slot_value(self.get(tables::STORAGE, &storage_key(address, slot))?))
+        Ok(slot_value(
+            self.get(tables::STORAGE, &storage_key(address, slot))?,
+        ))
     }
 
     fn code(&self, code_hash: &B256) -> Result<Option<Bytes>, StateError> {
-        Ok(self.get(tables::CODE, code_hash.as_slice())?.map(Bytes::from))
+        Ok(self
+            .get(tables::CODE, code_hash.as_slice())?
+            .map(Bytes::from))
     }
 
     fn block_hash(&self, number: u64) -> Result<Option<B256>, StateError> {
@@ -105,7 +110,6 @@ impl StateView for SnapshotState<'_> {
             .map(|v| B256::from_slice(&v)))
     }
 }
-
 
 impl Store {
     /// Every account in the flat table, in address order (for audits and tests; slow).

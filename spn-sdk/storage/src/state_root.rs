@@ -7,8 +7,8 @@ use crate::tables;
 use alloy_trie::TrieAccount;
 use rayon::prelude::*;
 use spn_primitives::{
-    keccak256, AccountState, Address, Bytes, StateChangeset, StorageUpdate, B256,
-    EMPTY_ROOT_HASH, KECCAK_EMPTY, U256,
+    keccak256, AccountState, Address, Bytes, StateChangeset, StorageUpdate, B256, EMPTY_ROOT_HASH,
+    KECCAK_EMPTY, U256,
 };
 use spn_trie::{Nibbles, NodeStore, TrieError, ACCOUNT_TRIE};
 use std::collections::{HashMap, HashSet};
@@ -158,7 +158,11 @@ impl Store {
                     let state = AccountState {
                         nonce: u.nonce,
                         balance: u.balance,
-                        code_hash: if u.code_hash == B256::ZERO { KECCAK_EMPTY } else { u.code_hash },
+                        code_hash: if u.code_hash == B256::ZERO {
+                            KECCAK_EMPTY
+                        } else {
+                            u.code_hash
+                        },
                         storage_root,
                     };
                     let leaf = TrieAccount {

@@ -19,7 +19,8 @@ use spn_primitives::{
         proofs::{calculate_receipt_root, calculate_transaction_root},
         SignableTransaction, EMPTY_OMMER_ROOT_HASH,
     },
-    keccak256, recover_batch, Address, Bytes, Header, RecoveredTx, SealedBlock, StateView, TxEnvelope, Decodable2718, U256,
+    keccak256, recover_batch, Address, Bytes, Decodable2718, Header, RecoveredTx, SealedBlock,
+    StateView, TxEnvelope, U256,
 };
 use spn_storage::{Store, StoreOptions};
 use std::sync::Arc;
@@ -137,7 +138,10 @@ fn timed<T>(f: impl FnOnce() -> T) -> (T, Duration) {
 
 /// Runs the benchmark and prints its result.
 pub fn run(args: &BlockArgs) -> Result<()> {
-    ensure!(args.senders > 0 && args.txs > 0 && args.blocks > 0, "--txs, --senders and --blocks must be positive");
+    ensure!(
+        args.senders > 0 && args.txs > 0 && args.blocks > 0,
+        "--txs, --senders and --blocks must be positive"
+    );
     ensure!(
         args.txs % args.senders == 0,
         "--txs ({}) must be a multiple of --senders ({}) so that every sender sends the same number of transfers per block",
@@ -163,7 +167,11 @@ pub fn run(args: &BlockArgs) -> Result<()> {
         },
     )?;
     let (_, genesis_time) = timed(|| spn_node::init_genesis(&store, &spec));
-    eprintln!("genesis with {} accounts: {} ms", senders.len(), ms(genesis_time));
+    eprintln!(
+        "genesis with {} accounts: {} ms",
+        senders.len(),
+        ms(genesis_time)
+    );
 
     let sign_start = Instant::now();
     let mut blocks_raw: Vec<Vec<Bytes>> = Vec::with_capacity(args.blocks);
@@ -196,7 +204,9 @@ pub fn run(args: &BlockArgs) -> Result<()> {
     for raws in &blocks_raw {
         let mut p = Phases::default();
         let (head, head_hash) = store.head()?.ok_or_else(|| eyre!("no head"))?;
-        let parent = store.header(head)?.ok_or_else(|| eyre!("no header {head}"))?;
+        let parent = store
+            .header(head)?
+            .ok_or_else(|| eyre!("no header {head}"))?;
         let input = BlockInput {
             number: head + 1,
             timestamp: parent.timestamp + 1,
@@ -225,7 +235,12 @@ pub fn run(args: &BlockArgs) -> Result<()> {
 
         let (txs, d) = timed(|| pool.best(input.gas_limit, base_fee));
         p.select = d;
-        ensure!(txs.len() == args.txs, "pool selected {} of {} transfers", txs.len(), args.txs);
+        ensure!(
+            txs.len() == args.txs,
+            "pool selected {} of {} transfers",
+            txs.len(),
+            args.txs
+        );
 
         let (executed, d) = timed(|| executor.execute_block(&store, &input, txs));
         p.execute = d;
@@ -237,7 +252,10 @@ pub fn run(args: &BlockArgs) -> Result<()> {
             args.txs,
             executed.rejected.first()
         );
-        ensure!(executed.receipts.iter().all(|r| r.success), "a transfer failed");
+        ensure!(
+            executed.receipts.iter().all(|r| r.success),
+            "a transfer failed"
+        );
 
         let (prepared, d) = timed(|| store.prepare_state(&executed.changes));
         p.state = d;
@@ -279,7 +297,12 @@ pub fn run(args: &BlockArgs) -> Result<()> {
 
         let (_, d) = timed(|| pool.on_block_committed(&reader, &senders_touched));
         p.pool_update = d;
-        ensure!(pool.is_empty(), "{} transfers left in the pool after block {}", pool.len(), input.number);
+        ensure!(
+            pool.is_empty(),
+            "{} transfers left in the pool after block {}",
+            pool.len(),
+            input.number
+        );
 
         eprintln!(
             "block {}: {} txs, exec+commit {} ms, state root {}",
@@ -374,9 +397,15 @@ fn report(
             let mut m = serde_json::Map::new();
             m.insert("block".into(), serde_json::json!(i + 1));
             for (name, d) in names.iter().zip(p.all()) {
-                m.insert(format!("{name}_ms"), serde_json::json!(round2(d.as_secs_f64() * 1e3)));
+                m.insert(
+                    format!("{name}_ms"),
+                    serde_json::json!(round2(d.as_secs_f64() * 1e3)),
+                );
             }
-            m.insert("exec_commit_tps".into(), serde_json::json!(per_sec(args.txs, p.exec_commit()).round()));
+            m.insert(
+                "exec_commit_tps".into(),
+                serde_json::json!(per_sec(args.txs, p.exec_commit()).round()),
+            );
             serde_json::Value::Object(m)
         })
         .collect();
@@ -417,9 +446,24 @@ fn report(
             "Per block (ms), {} transfers each, {} senders, recipients: {}",
             args.txs,
             args.senders,
-            if args.recipients == 0 { "fresh address per transfer".to_string() } else { args.recipients.to_string() }
+            if args.recipients == 0 {
+                "fresh address per transfer".to_string()
+            } else {
+                args.recipients.to_string()
+            }
         ),
-        &["block", "recover", "pool_add", "pool_best", "execute", "prep_state", "seal", "commit", "pool_upd", "exec+commit tx/s"],
+        &[
+            "block",
+            "recover",
+            "pool_add",
+            "pool_best",
+            "execute",
+            "prep_state",
+            "seal",
+            "commit",
+            "pool_upd",
+            "exec+commit tx/s",
+        ],
     );
     for (i, p) in per_block.iter().enumerate() {
         let mut row = vec![(i + 1).to_string()];
@@ -439,7 +483,14 @@ fn report(
             "recover" => format!("{name} (recover_batch, {threads} threads)"),
             "execute" => format!("{name} (incl. state reads)"),
             "prepare_state" => format!("{name} (trie + root)"),
-            "commit" => format!("{name} (1 RocksDB batch{})", if args.db_no_sync { ", no fsync" } else { ", fsync" }),
+            "commit" => format!(
+                "{name} (1 RocksDB batch{})",
+                if args.db_no_sync {
+                    ", no fsync"
+                } else {
+                    ", fsync"
+                }
+            ),
             _ => name.to_string(),
         };
         s.row(vec![
@@ -448,22 +499,44 @@ fn report(
             format!("{:.0}%", d.as_secs_f64() / total * 100.0),
         ]);
     }
-    s.row(vec!["total".into(), format!("{:.2}", us_per(sum.total(), n)), "100%".into()]);
+    s.row(vec![
+        "total".into(),
+        format!("{:.2}", us_per(sum.total(), n)),
+        "100%".into(),
+    ]);
     println!("{}", s.render());
 
     let mut b = Table::new(
         &format!("Sender recovery on one thread ({} transfers)", rb.sample),
         &["step", "µs/tx"],
     );
-    b.row(vec!["EIP-2718 decode".into(), format!("{:.2}", rb.decode_us)]);
-    b.row(vec!["secp256k1 ecrecover (hash given)".into(), format!("{:.2}", rb.ecrecover_us)]);
-    b.row(vec!["RecoveredTx::decode (all of it)".into(), format!("{:.2}", rb.full_us)]);
+    b.row(vec![
+        "EIP-2718 decode".into(),
+        format!("{:.2}", rb.decode_us),
+    ]);
+    b.row(vec![
+        "secp256k1 ecrecover (hash given)".into(),
+        format!("{:.2}", rb.ecrecover_us),
+    ]);
+    b.row(vec![
+        "RecoveredTx::decode (all of it)".into(),
+        format!("{:.2}", rb.full_us),
+    ]);
     println!("{}", b.render());
 
     let mut r = Table::new("Throughput", &["scope", "transfers/s"]);
-    r.row(vec!["execute + prepare_state + seal + commit".into(), format!("{exec_commit_tps:.0}")]);
-    r.row(vec!["block producer (pool_best .. pool_update)".into(), format!("{producer_tps:.0}")]);
-    r.row(vec!["all phases incl. recovery and pool_add".into(), format!("{all_tps:.0}")]);
+    r.row(vec![
+        "execute + prepare_state + seal + commit".into(),
+        format!("{exec_commit_tps:.0}"),
+    ]);
+    r.row(vec![
+        "block producer (pool_best .. pool_update)".into(),
+        format!("{producer_tps:.0}"),
+    ]);
+    r.row(vec![
+        "all phases incl. recovery and pool_add".into(),
+        format!("{all_tps:.0}"),
+    ]);
     println!("{}", r.render());
 }
 

@@ -88,7 +88,9 @@ impl Drop for NodeProcess {
 
 fn default_node() -> Result<PathBuf> {
     let exe = std::env::current_exe().wrap_err("cannot locate the pharos-bench binary")?;
-    let dir = exe.parent().ok_or_else(|| eyre!("pharos-bench has no parent directory"))?;
+    let dir = exe
+        .parent()
+        .ok_or_else(|| eyre!("pharos-bench has no parent directory"))?;
     Ok(dir.join(format!("pharos-node{}", std::env::consts::EXE_SUFFIX)))
 }
 
@@ -104,7 +106,9 @@ fn hex_prefixed(bytes: &[u8]) -> String {
 }
 
 fn parse_quantity(v: &Value) -> Result<u64> {
-    let s = v.as_str().ok_or_else(|| eyre!("expected a hex quantity, got {v}"))?;
+    let s = v
+        .as_str()
+        .ok_or_else(|| eyre!("expected a hex quantity, got {v}"))?;
     u64::from_str_radix(s.trim_start_matches("0x"), 16).map_err(|e| eyre!("bad quantity {s}: {e}"))
 }
 
@@ -170,7 +174,10 @@ impl Rpc {
         };
         let mut out = vec![Value::Null; calls.len()];
         for mut item in items {
-            let id = item["id"].as_u64().ok_or_else(|| eyre!("batch item without id: {item}"))? as usize;
+            let id = item["id"]
+                .as_u64()
+                .ok_or_else(|| eyre!("batch item without id: {item}"))?
+                as usize;
             if let Some(err) = item.get("error") {
                 bail!("{} failed: {err}", calls.get(id).map_or("?", |c| c.0));
             }
@@ -210,14 +217,20 @@ struct Outcome {
 
 /// Runs the benchmark and prints its result.
 pub fn run(args: &RpcArgs) -> Result<()> {
-    ensure!(args.senders > 0 && args.txs > 0, "--txs and --senders must be positive");
+    ensure!(
+        args.senders > 0 && args.txs > 0,
+        "--txs and --senders must be positive"
+    );
     ensure!(
         args.txs % args.senders == 0,
         "--txs ({}) must be a multiple of --senders ({})",
         args.txs,
         args.senders
     );
-    ensure!(args.batch > 0 && args.connections > 0, "--batch and --connections must be positive");
+    ensure!(
+        args.batch > 0 && args.connections > 0,
+        "--batch and --connections must be positive"
+    );
     let per_sender = (args.txs / args.senders) as u64;
     let wave_nonces = if per_sender <= MAX_POOLED_PER_SENDER {
         per_sender
@@ -321,7 +334,10 @@ pub fn run(args: &RpcArgs) -> Result<()> {
         .stderr(log_file)
         .spawn()
         .wrap_err_with(|| format!("cannot start {}", node.display()))?;
-    let mut proc = NodeProcess { child, log: log.clone() };
+    let mut proc = NodeProcess {
+        child,
+        log: log.clone(),
+    };
     let addr = wait_for_addr(&mut proc, &addr_file)?;
     let url = format!("http://{addr}");
     eprintln!("node {} listening on {url}", proc.child.id());
@@ -345,7 +361,10 @@ pub fn run(args: &RpcArgs) -> Result<()> {
     };
     drop(proc);
     if args.keep {
-        eprintln!("kept data directory and node.log in {}", dir.keep().display());
+        eprintln!(
+            "kept data directory and node.log in {}",
+            dir.keep().display()
+        );
     }
     report(args, per_sender, &outcome);
     Ok(())
@@ -360,10 +379,16 @@ fn wait_for_addr(proc: &mut NodeProcess, addr_file: &Path) -> Result<String> {
             }
         }
         if let Some(status) = proc.child.try_wait()? {
-            bail!("pharos-node exited ({status}) before listening:\n{}", proc.log_tail());
+            bail!(
+                "pharos-node exited ({status}) before listening:\n{}",
+                proc.log_tail()
+            );
         }
         if Instant::now() > deadline {
-            bail!("pharos-node did not write --http.addr-file within 60 s:\n{}", proc.log_tail());
+            bail!(
+                "pharos-node did not write --http.addr-file within 60 s:\n{}",
+                proc.log_tail()
+            );
         }
         std::thread::sleep(Duration::from_millis(20));
     }
@@ -378,7 +403,10 @@ async fn measure(
 ) -> Result<Outcome> {
     let rpc = Rpc::new(url)?;
     let chain_id = parse_quantity(&rpc.call("eth_chainId", json!([])).await?)?;
-    ensure!(chain_id == CHAIN_ID, "node runs chain {chain_id}, expected {CHAIN_ID}");
+    ensure!(
+        chain_id == CHAIN_ID,
+        "node runs chain {chain_id}, expected {CHAIN_ID}"
+    );
     let first_block = parse_quantity(&rpc.call("eth_blockNumber", json!([])).await?)?;
 
     let target = args.txs as u64;
@@ -443,8 +471,12 @@ async fn measure(
         );
     }
     let (blocks, included_at) = polled?;
-    let node_cpu = node_cpu0.zip(cpu_time(Some(node_pid))).map(|(a, b)| b.saturating_sub(a));
-    let bench_cpu = bench_cpu0.zip(cpu_time(None)).map(|(a, b)| b.saturating_sub(a));
+    let node_cpu = node_cpu0
+        .zip(cpu_time(Some(node_pid)))
+        .map(|(a, b)| b.saturating_sub(a));
+    let bench_cpu = bench_cpu0
+        .zip(cpu_time(None))
+        .map(|(a, b)| b.saturating_sub(a));
     Ok(Outcome {
         submit,
         included_at,
@@ -525,7 +557,12 @@ async fn poll_inclusion(
         let head = parse_quantity(&rpc.call("eth_blockNumber", json!([])).await?)?;
         if head > last {
             let calls: Vec<(&str, Value)> = (last + 1..=head)
-                .map(|n| ("eth_getBlockTransactionCountByNumber", json!([format!("0x{n:x}")])))
+                .map(|n| {
+                    (
+                        "eth_getBlockTransactionCountByNumber",
+                        json!([format!("0x{n:x}")]),
+                    )
+                })
                 .collect();
             let mut counts = Vec::with_capacity(calls.len());
             for chunk in calls.chunks(100) {
@@ -540,7 +577,10 @@ async fn poll_inclusion(
             last = head;
             included.store(total, Ordering::Release);
             if total >= target {
-                ensure!(total == target, "{total} transactions included, {target} submitted");
+                ensure!(
+                    total == target,
+                    "{total} transactions included, {target} submitted"
+                );
                 return Ok((blocks, at));
             }
         }
@@ -559,7 +599,11 @@ fn report(args: &RpcArgs, per_sender: u64, o: &Outcome) {
     let n = args.txs;
     let nonempty: Vec<&SeenBlock> = o.blocks.iter().filter(|b| b.txs > 0).collect();
     let max_block = nonempty.iter().map(|b| b.txs).max().unwrap_or(0);
-    let mean_block = if nonempty.is_empty() { 0.0 } else { n as f64 / nonempty.len() as f64 };
+    let mean_block = if nonempty.is_empty() {
+        0.0
+    } else {
+        n as f64 / nonempty.len() as f64
+    };
     let first_inclusion = nonempty.first().map(|b| b.at);
     let e2e_tps = per_sec(n, o.included_at);
     let submit_tps = per_sec(n, o.submit);
@@ -600,9 +644,16 @@ fn report(args: &RpcArgs, per_sender: u64, o: &Outcome) {
         return;
     }
 
-    let mut t = Table::new("Blocks (as first seen by the poller)", &["block", "txs", "seen at s"]);
+    let mut t = Table::new(
+        "Blocks (as first seen by the poller)",
+        &["block", "txs", "seen at s"],
+    );
     for b in &o.blocks {
-        t.row(vec![b.number.to_string(), b.txs.to_string(), format!("{:.2}", secs(b.at))]);
+        t.row(vec![
+            b.number.to_string(),
+            b.txs.to_string(),
+            format!("{:.2}", secs(b.at)),
+        ]);
     }
     println!("{}", t.render());
     let mut s = Table::new(
@@ -617,20 +668,44 @@ fn report(args: &RpcArgs, per_sender: u64, o: &Outcome) {
         ),
         &["metric", "value"],
     );
-    s.row(vec!["submit time (all batches answered)".into(), format!("{:.2} s", secs(o.submit))]);
+    s.row(vec![
+        "submit time (all batches answered)".into(),
+        format!("{:.2} s", secs(o.submit)),
+    ]);
     s.row(vec!["submit rate".into(), format!("{submit_tps:.0} tx/s")]);
     if let Some(f) = first_inclusion {
-        s.row(vec!["first transfers included".into(), format!("{:.2} s", secs(f))]);
+        s.row(vec![
+            "first transfers included".into(),
+            format!("{:.2} s", secs(f)),
+        ]);
     }
-    s.row(vec!["all included (inclusion time)".into(), format!("{:.2} s", secs(o.included_at))]);
-    s.row(vec!["end-to-end throughput".into(), format!("{e2e_tps:.0} transfers/s")]);
-    s.row(vec!["blocks (non-empty / all)".into(), format!("{} / {}", nonempty.len(), o.blocks.len())]);
-    s.row(vec!["transfers per block (mean / max)".into(), format!("{mean_block:.0} / {max_block}")]);
+    s.row(vec![
+        "all included (inclusion time)".into(),
+        format!("{:.2} s", secs(o.included_at)),
+    ]);
+    s.row(vec![
+        "end-to-end throughput".into(),
+        format!("{e2e_tps:.0} transfers/s"),
+    ]);
+    s.row(vec![
+        "blocks (non-empty / all)".into(),
+        format!("{} / {}", nonempty.len(), o.blocks.len()),
+    ]);
+    s.row(vec![
+        "transfers per block (mean / max)".into(),
+        format!("{mean_block:.0} / {max_block}"),
+    ]);
     if let (Some(c), Some(share)) = (o.node_cpu, cpu_share(o.node_cpu)) {
-        s.row(vec!["node CPU".into(), format!("{:.2} s ({share:.2} cores)", secs(c))]);
+        s.row(vec![
+            "node CPU".into(),
+            format!("{:.2} s ({share:.2} cores)", secs(c)),
+        ]);
     }
     if let (Some(c), Some(share)) = (o.bench_cpu, cpu_share(o.bench_cpu)) {
-        s.row(vec!["bench client CPU".into(), format!("{:.2} s ({share:.2} cores)", secs(c))]);
+        s.row(vec![
+            "bench client CPU".into(),
+            format!("{:.2} s ({share:.2} cores)", secs(c)),
+        ]);
     }
     println!("{}", s.render());
 }

@@ -72,8 +72,9 @@ pub fn recipient(i: u64, recipients: u64) -> Address {
 
 /// A chain spec that funds every sender.
 pub fn chain_spec(senders: &[Sender], gas_limit: u64) -> Result<ChainSpec> {
-    let mut spec = ChainSpec::from_toml(&format!("chain_id = {CHAIN_ID}\nname = \"pharos-bench\"\n"))
-        .map_err(|e| eyre!("benchmark chain spec: {e}"))?;
+    let mut spec =
+        ChainSpec::from_toml(&format!("chain_id = {CHAIN_ID}\nname = \"pharos-bench\"\n"))
+            .map_err(|e| eyre!("benchmark chain spec: {e}"))?;
     spec.gas_limit = spec.gas_limit.max(gas_limit);
     for s in senders {
         spec.alloc.insert(

@@ -14,7 +14,10 @@ use clap::{Parser, Subcommand};
 
 /// Throughput benchmarks of the Pharos SPN node.
 #[derive(Debug, Parser)]
-#[command(name = "pharos-bench", about = "Measure Pharos SPN transfer throughput")]
+#[command(
+    name = "pharos-bench",
+    about = "Measure Pharos SPN transfer throughput"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Cmd,

@@ -22,7 +22,10 @@ pub fn node_binary() -> PathBuf {
         return PathBuf::from(p);
     }
     let exe = std::env::current_exe().expect("test binary path");
-    let dir = exe.parent().and_then(Path::parent).expect("target profile dir");
+    let dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target profile dir");
     let bin = dir.join("pharos-node");
     assert!(
         bin.exists(),
@@ -44,6 +47,13 @@ pub struct NodeProcess {
 impl NodeProcess {
     /// `pharos-node run --dev --datadir DIR --http.port 0 [extra]`, waiting until it listens.
     pub fn start_dev(datadir: &Path, extra: &[&str]) -> Self {
+        let mut args = vec!["--dev", "--http.port", "0"];
+        args.extend_from_slice(extra);
+        Self::start(datadir, &args, &[])
+    }
+
+    /// `pharos-node run --datadir DIR [args]` with extra environment, waiting until it listens.
+    pub fn start(datadir: &Path, run_args: &[&str], env: &[(&str, &str)]) -> Self {
         let addr_file = datadir.with_extension("addr");
         let _ = std::fs::remove_file(&addr_file);
         let log = datadir.with_extension(format!("log.{}", std::process::id()));
@@ -54,17 +64,15 @@ impl NodeProcess {
             .expect("log file");
         let mut args = vec![
             "run".to_string(),
-            "--dev".into(),
             "--datadir".into(),
             datadir.display().to_string(),
-            "--http.port".into(),
-            "0".into(),
             "--http.addr-file".into(),
             addr_file.display().to_string(),
         ];
-        args.extend(extra.iter().map(|s| s.to_string()));
+        args.extend(run_args.iter().map(|s| s.to_string()));
         let child = Command::new(node_binary())
             .args(&args)
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(log_file)
             .spawn()
@@ -111,6 +119,19 @@ impl Drop for NodeProcess {
     }
 }
 
+/// A free TCP port on 127.0.0.1 (bound, then released).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+/// Path of a binary built next to `pharos-node` (e.g. `spn`).
+pub fn sibling_binary(name: &str) -> PathBuf {
+    node_binary().with_file_name(name)
+}
+
 /// A provider signing with `key`, over HTTP.
 pub fn provider(url: &str, key: &str) -> DynProvider {
     let signer: PrivateKeySigner = key.parse().expect("key");
@@ -143,14 +164,21 @@ pub async fn raw_post(url: &str, body: impl Into<reqwest::Body>) -> (u16, serde_
         .expect("http request");
     let status = resp.status().as_u16();
     let text = resp.text().await.unwrap_or_default();
-    (status, serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)))
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
+    )
 }
 
 /// The Counter fixture's creation bytecode.
 pub fn counter_bytecode() -> alloy::primitives::Bytes {
     let text = include_str!("../../fixtures/Counter.json");
     let json: serde_json::Value = serde_json::from_str(text).expect("fixture json");
-    json["bytecode"].as_str().expect("bytecode").parse().expect("hex")
+    json["bytecode"]
+        .as_str()
+        .expect("bytecode")
+        .parse()
+        .expect("hex")
 }
 
 alloy::sol! {
