@@ -18,6 +18,8 @@ mod proof;
 mod state;
 mod state_root;
 mod tables;
+#[cfg(test)]
+mod tests;
 
 pub use blocks::{BlockLocation, FoundLog, LogQuery};
 pub use db::{Store, StoreOptions};
