@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh --no-npm
 source scripts/env.sh
 echo "==> building pharos-node (release; the first build takes ~20 minutes on 2 cores)"
-cargo build --release -p pharos-mainnet --bin pharos-node
+# Same package selection as the tests, so both share one build of every dependency.
+cargo build --release --workspace --bins --locked
 "$CARGO_TARGET_DIR/release/pharos-node" keys dev
 exec "$CARGO_TARGET_DIR/release/pharos-node" run --dev "$@"

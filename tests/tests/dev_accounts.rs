@@ -54,15 +54,7 @@ async fn dev_accounts_are_funded_and_dev_datadir_resumes() {
             alloy::primitives::U256::from(10_000u64)
                 * alloy::primitives::U256::from(10u64).pow(alloy::primitives::U256::from(18u64))
         );
-        let tx = alloy::rpc::types::TransactionRequest::default()
-            .to(address_of(DEV_KEY_1))
-            .value(alloy::primitives::U256::from(7));
-        p.send_transaction(tx)
-            .await
-            .expect("send")
-            .get_receipt()
-            .await
-            .expect("mined");
+        transfer_and_wait(&p, address_of(DEV_KEY_1), 7).await;
         let head = p.get_block_number().await.expect("head");
         let block = p
             .get_block_by_number(head.into())

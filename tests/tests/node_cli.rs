@@ -126,15 +126,7 @@ async fn metrics_endpoint_serves_prometheus_text() {
     let port = free_port().to_string();
     let node = NodeProcess::start_dev(&dir.path().join("node"), &["--metrics.port", &port]);
     let p = provider(&node.url, DEV_KEY_0);
-    let tx = alloy::rpc::types::TransactionRequest::default()
-        .to(Address::repeat_byte(1))
-        .value(U256::from(1));
-    p.send_transaction(tx)
-        .await
-        .expect("send")
-        .get_receipt()
-        .await
-        .expect("mined");
+    transfer_and_wait(&p, Address::repeat_byte(1), 1).await;
     let body = reqwest::get(format!("http://127.0.0.1:{port}/metrics"))
         .await
         .expect("metrics")

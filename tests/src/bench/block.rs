@@ -17,7 +17,7 @@ use spn_primitives::{
     consensus::{
         crypto::secp256k1,
         proofs::{calculate_receipt_root, calculate_transaction_root},
-        SignableTransaction, EMPTY_OMMER_ROOT_HASH,
+        EMPTY_OMMER_ROOT_HASH,
     },
     keccak256, recover_batch, Address, Bytes, Decodable2718, Header, RecoveredTx, SealedBlock,
     StateView, TxEnvelope, U256,
@@ -41,6 +41,10 @@ pub struct BlockArgs {
     /// Distinct receivers; 0 = a fresh address per transfer (every transfer creates an account).
     #[arg(long, default_value_t = 0)]
     pub recipients: u64,
+    /// Extra accounts in the genesis state (not senders), to measure the trie and the database
+    /// at a realistic state size.
+    #[arg(long, default_value_t = 0)]
+    pub prefill: u64,
     /// Do not fsync the write-ahead log on commit (the node's --db.no-sync).
     #[arg(long = "db-no-sync")]
     pub db_no_sync: bool,
@@ -143,7 +147,7 @@ pub fn run(args: &BlockArgs) -> Result<()> {
         "--txs, --senders and --blocks must be positive"
     );
     ensure!(
-        args.txs % args.senders == 0,
+        args.txs.is_multiple_of(args.senders),
         "--txs ({}) must be a multiple of --senders ({}) so that every sender sends the same number of transfers per block",
         args.txs,
         args.senders
@@ -157,7 +161,16 @@ pub fn run(args: &BlockArgs) -> Result<()> {
 
     let senders = workload::senders(args.seed, args.senders)?;
     let gas_limit = args.txs as u64 * TRANSFER_GAS;
-    let spec = workload::chain_spec(&senders, gas_limit)?;
+    let mut spec = workload::chain_spec(&senders, gas_limit)?;
+    for i in 0..args.prefill {
+        spec.alloc.insert(
+            workload::filler(i),
+            spn_primitives::GenesisAccount {
+                balance: U256::from(1u64),
+                ..Default::default()
+            },
+        );
+    }
     let dir = tempfile::tempdir().wrap_err("cannot create a temporary directory")?;
     let store = Store::open(
         dir.path(),
@@ -166,10 +179,11 @@ pub fn run(args: &BlockArgs) -> Result<()> {
             ..StoreOptions::default()
         },
     )?;
-    let (_, genesis_time) = timed(|| spn_node::init_genesis(&store, &spec));
+    let (genesis, genesis_time) = timed(|| spn_node::init_genesis(&store, &spec));
+    genesis?;
     eprintln!(
         "genesis with {} accounts: {} ms",
-        senders.len(),
+        spec.alloc.len(),
         ms(genesis_time)
     );
 
@@ -331,7 +345,7 @@ struct RecoveryBreakdown {
 }
 
 fn recovery_breakdown(raws: &[Bytes]) -> Result<RecoveryBreakdown> {
-    let sample = &raws[..raws.len().min(2_000)];
+    let sample = &raws[..raws.len().min(10_000)];
     let (decoded, decode) = timed(|| {
         sample
             .iter()
@@ -418,6 +432,7 @@ fn report(
                 "senders": args.senders,
                 "blocks": args.blocks,
                 "recipients": args.recipients,
+                "prefill_accounts": args.prefill,
                 "db_sync": !args.db_no_sync,
                 "rayon_threads": threads,
             },
@@ -443,9 +458,10 @@ fn report(
 
     let mut t = Table::new(
         &format!(
-            "Per block (ms), {} transfers each, {} senders, recipients: {}",
+            "Per block (ms), {} transfers each, {} senders, {} other accounts at genesis, recipients: {}",
             args.txs,
             args.senders,
+            args.prefill,
             if args.recipients == 0 {
                 "fresh address per transfer".to_string()
             } else {

@@ -222,7 +222,7 @@ pub fn run(args: &RpcArgs) -> Result<()> {
         "--txs and --senders must be positive"
     );
     ensure!(
-        args.txs % args.senders == 0,
+        args.txs.is_multiple_of(args.senders),
         "--txs ({}) must be a multiple of --senders ({})",
         args.txs,
         args.senders
@@ -356,7 +356,7 @@ pub fn run(args: &RpcArgs) -> Result<()> {
             if args.keep {
                 eprintln!("kept {}", dir.keep().display());
             }
-            return Err(e.wrap_err(format!("node log (last lines):\n{tail}")));
+            return Err(eyre!("{e:#}\n--- node log (last lines) ---\n{tail}"));
         }
     };
     drop(proc);

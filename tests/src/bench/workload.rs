@@ -70,6 +70,13 @@ pub fn recipient(i: u64, recipients: u64) -> Address {
     Address::from_slice(&keccak256(&input)[12..])
 }
 
+/// Extra genesis account number `i` (state-size filler, never touched by the workload).
+pub fn filler(i: u64) -> Address {
+    let mut input = b"pharos-bench/filler".to_vec();
+    input.extend_from_slice(&i.to_be_bytes());
+    Address::from_slice(&keccak256(&input)[12..])
+}
+
 /// A chain spec that funds every sender.
 pub fn chain_spec(senders: &[Sender], gas_limit: u64) -> Result<ChainSpec> {
     let mut spec =

@@ -31,10 +31,18 @@ enum Cmd {
     Rpc(bench::rpc::RpcArgs),
 }
 
-fn main() -> eyre::Result<()> {
+fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    match &cli.command {
+    let result = match &cli.command {
         Cmd::Block(args) => bench::block::run(args),
         Cmd::Rpc(args) => bench::rpc::run(args),
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            // The whole cause chain on one line, without a backtrace: this is a CLI.
+            eprintln!("pharos-bench: error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
     }
 }

@@ -153,6 +153,23 @@ pub fn address_of(key: &str) -> Address {
     key.parse::<PrivateKeySigner>().expect("key").address()
 }
 
+/// Sends `wei` from the provider's wallet to `to` and waits for the receipt.
+pub async fn transfer_and_wait(
+    p: &DynProvider,
+    to: Address,
+    wei: u64,
+) -> alloy::rpc::types::TransactionReceipt {
+    let tx = alloy::rpc::types::TransactionRequest::default()
+        .to(to)
+        .value(alloy::primitives::U256::from(wei));
+    p.send_transaction(tx)
+        .await
+        .expect("send")
+        .get_receipt()
+        .await
+        .expect("mined")
+}
+
 /// Sends a raw JSON-RPC body over HTTP and returns the status and parsed response.
 pub async fn raw_post(url: &str, body: impl Into<reqwest::Body>) -> (u16, serde_json::Value) {
     let resp = reqwest::Client::new()
