@@ -16,4 +16,4 @@ node contracts/scripts/compile-fixtures.js --check
 echo "==> building binaries for the end-to-end tests"
 cargo build --release --workspace --bins --locked
 echo "==> cargo test"
-cargo test --release --workspace --locked
+cargo test --release --workspace --locked --no-fail-fast
