@@ -1,7 +1,7 @@
 //! Build a block from the pool on top of the head, and commit it.
 
 use crate::error::NodeError;
-use spn_execution::{BlockInput, Executor};
+use spn_execution::{BlockInput, ExecutedBlock, Executor};
 use spn_mempool::{AccountReader, Mempool};
 use spn_primitives::{
     consensus::{
@@ -72,6 +72,36 @@ pub(crate) fn next_block_input(
     }
 }
 
+/// Seals an executed block: computes the transactions and receipts roots and the header.
+pub fn seal_block(
+    parent_hash: B256,
+    input: &BlockInput,
+    executed: &ExecutedBlock,
+    state_root: B256,
+    extra_data: Bytes,
+) -> SealedBlock {
+    let envelopes: Vec<_> = executed.transactions.iter().map(|t| &t.envelope).collect();
+    let receipt_envelopes: Vec<_> = executed.receipts.iter().map(|r| r.to_envelope()).collect();
+    let header = Header {
+        parent_hash,
+        ommers_hash: EMPTY_OMMER_ROOT_HASH,
+        beneficiary: input.beneficiary,
+        state_root,
+        transactions_root: calculate_transaction_root(&envelopes),
+        receipts_root: calculate_receipt_root(&receipt_envelopes),
+        logs_bloom: executed.logs_bloom,
+        number: input.number,
+        gas_limit: input.gas_limit,
+        gas_used: executed.gas_used,
+        timestamp: input.timestamp,
+        extra_data,
+        mix_hash: input.prevrandao,
+        base_fee_per_gas: Some(input.base_fee),
+        ..Default::default()
+    };
+    SealedBlock::new(header, executed.transactions.clone())
+}
+
 /// Selects transactions from the pool, executes them on the latest state, and seals the block.
 pub fn build_block(
     store: &Store,
@@ -86,27 +116,15 @@ pub fn build_block(
     let txs = pool.best(input.gas_limit, u128::from(input.base_fee));
     let executed = executor.execute_block(store, &input, txs)?;
     let prepared = store.prepare_state(&executed.changes)?;
-    let envelopes: Vec<_> = executed.transactions.iter().map(|t| &t.envelope).collect();
-    let receipt_envelopes: Vec<_> = executed.receipts.iter().map(|r| r.to_envelope()).collect();
-    let header = Header {
+    let block = seal_block(
         parent_hash,
-        ommers_hash: EMPTY_OMMER_ROOT_HASH,
-        beneficiary,
-        state_root: prepared.state_root,
-        transactions_root: calculate_transaction_root(&envelopes),
-        receipts_root: calculate_receipt_root(&receipt_envelopes),
-        logs_bloom: executed.logs_bloom,
-        number: input.number,
-        gas_limit: input.gas_limit,
-        gas_used: executed.gas_used,
-        timestamp: input.timestamp,
+        &input,
+        &executed,
+        prepared.state_root,
         extra_data,
-        mix_hash: input.prevrandao,
-        base_fee_per_gas: Some(input.base_fee),
-        ..Default::default()
-    };
+    );
     Ok(BuiltBlock {
-        block: SealedBlock::new(header, executed.transactions),
+        block,
         receipts: executed.receipts,
         prepared,
         rejected: executed.rejected,

@@ -14,13 +14,8 @@ use eyre::{ensure, eyre, Result, WrapErr};
 use spn_execution::{BlockInput, Executor, NoExtensions};
 use spn_mempool::{AccountReader, Mempool};
 use spn_primitives::{
-    consensus::{
-        crypto::secp256k1,
-        proofs::{calculate_receipt_root, calculate_transaction_root},
-        EMPTY_OMMER_ROOT_HASH,
-    },
-    keccak256, recover_batch, Address, Bytes, Decodable2718, Header, RecoveredTx, SealedBlock,
-    StateView, TxEnvelope, U256,
+    consensus::crypto::secp256k1, keccak256, recover_batch, Address, Bytes, Decodable2718,
+    RecoveredTx, StateView, TxEnvelope, U256,
 };
 use spn_storage::{Store, StoreOptions};
 use std::sync::Arc;
@@ -276,26 +271,13 @@ pub fn run(args: &BlockArgs) -> Result<()> {
         let prepared = prepared?;
 
         let (block, d) = timed(|| {
-            let envelopes: Vec<_> = executed.transactions.iter().map(|t| &t.envelope).collect();
-            let receipt_envelopes: Vec<_> =
-                executed.receipts.iter().map(|r| r.to_envelope()).collect();
-            let header = Header {
-                parent_hash: head_hash,
-                ommers_hash: EMPTY_OMMER_ROOT_HASH,
-                beneficiary: input.beneficiary,
-                state_root: prepared.state_root,
-                transactions_root: calculate_transaction_root(&envelopes),
-                receipts_root: calculate_receipt_root(&receipt_envelopes),
-                logs_bloom: executed.logs_bloom,
-                number: input.number,
-                gas_limit: input.gas_limit,
-                gas_used: executed.gas_used,
-                timestamp: input.timestamp,
-                mix_hash: input.prevrandao,
-                base_fee_per_gas: Some(input.base_fee),
-                ..Default::default()
-            };
-            SealedBlock::new(header, executed.transactions)
+            spn_node::seal_block(
+                head_hash,
+                &input,
+                &executed,
+                prepared.state_root,
+                Bytes::new(),
+            )
         });
         p.seal = d;
 
