@@ -2,6 +2,7 @@
 
 use crate::config::FileConfig;
 use crate::dev::{dev_chain_spec, DEV_ACCOUNTS, DEV_MNEMONIC};
+use crate::precompiles::MainnetExtensions;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use eyre::{eyre, Result, WrapErr};
 use spn_consensus::{Solo, SoloConfig};
@@ -272,6 +273,7 @@ async fn run(args: RunArgs) -> Result<()> {
     };
     let node = NodeBuilder::new(spec.clone(), config)
         .with_consensus(solo)
+        .with_extensions(std::sync::Arc::new(MainnetExtensions))
         .launch()
         .await
         .wrap_err("node failed to start")?;

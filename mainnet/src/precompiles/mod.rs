@@ -1,0 +1,48 @@
+//! Add the mainnet's precompiles to the EVM: ed25519 signature verification, single and batch.
+//!
+//! Addresses and gas prices are part of the protocol (documented in `docs/precompiles.md`):
+//!
+//! | address | precompile | gas |
+//! |---|---|---|
+//! | `0x…0100` | [`ed25519::verify`] | 2 000 + 12 per 32-byte word of message |
+//! | `0x…0101` | [`ed25519::verify_batch`] | 1 000 + 1 200 per signature |
+
+pub mod ed25519;
+
+use revm_precompile::{PrecompileId, PrecompileSpecId, Precompiles};
+use spn_execution::revm::precompile as revm_precompile;
+use spn_execution::revm::primitives::hardfork::SpecId;
+use spn_execution::ChainExtensions;
+use spn_primitives::{address, Address};
+use std::sync::OnceLock;
+
+/// `ed25519Verify(pubkey ‖ signature ‖ message) -> bool word`.
+pub const ED25519_VERIFY: Address = address!("0000000000000000000000000000000000000100");
+/// `ed25519VerifyBatch(n × (pubkey ‖ signature ‖ 32-byte message)) -> bool word`.
+pub const ED25519_VERIFY_BATCH: Address = address!("0000000000000000000000000000000000000101");
+
+/// The mainnet's additions to the EVM.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct MainnetExtensions;
+
+impl ChainExtensions for MainnetExtensions {
+    fn precompiles(&self, spec: SpecId) -> &'static Precompiles {
+        static SET: OnceLock<Precompiles> = OnceLock::new();
+        SET.get_or_init(|| {
+            let mut set = Precompiles::new(PrecompileSpecId::from_spec_id(spec)).clone();
+            set.extend([
+                revm_precompile::Precompile::new(
+                    PrecompileId::Custom("ed25519_verify".into()),
+                    ED25519_VERIFY,
+                    ed25519::verify_precompile,
+                ),
+                revm_precompile::Precompile::new(
+                    PrecompileId::Custom("ed25519_verify_batch".into()),
+                    ED25519_VERIFY_BATCH,
+                    ed25519::verify_batch_precompile,
+                ),
+            ]);
+            set
+        })
+    }
+}
