@@ -1,4 +1,4 @@
-//! Add the mainnet's precompiles to the EVM: ed25519 signature verification, single and batch.
+//! Add the mainnet's precompiles to the EVM: ed25519 signatures (single, batch), MPT proofs.
 //!
 //! Addresses and gas prices are part of the protocol (documented in `docs/precompiles.md`):
 //!
@@ -6,8 +6,10 @@
 //! |---|---|---|
 //! | `0x…0100` | [`ed25519::verify`] | 2 000 + 12 per 32-byte word of message |
 //! | `0x…0101` | [`ed25519::verify_batch`] | 1 000 + 1 200 per signature |
+//! | `0x…0102` | [`mpt::verify`] | 5 000 + 8 per 32-byte word of input |
 
 pub mod ed25519;
+pub mod mpt;
 
 use revm_precompile::{PrecompileId, PrecompileSpecId, Precompiles};
 use spn_execution::revm::precompile as revm_precompile;
@@ -20,6 +22,9 @@ use std::sync::OnceLock;
 pub const ED25519_VERIFY: Address = address!("0000000000000000000000000000000000000100");
 /// `ed25519VerifyBatch(n × (pubkey ‖ signature ‖ 32-byte message)) -> bool word`.
 pub const ED25519_VERIFY_BATCH: Address = address!("0000000000000000000000000000000000000101");
+
+/// `mptVerify(abi.encode(root, key, value, proof)) -> bool word`.
+pub const MPT_VERIFY: Address = address!("0000000000000000000000000000000000000102");
 
 /// The mainnet's additions to the EVM.
 #[derive(Debug, Clone, Copy, Default)]
@@ -40,6 +45,11 @@ impl ChainExtensions for MainnetExtensions {
                     PrecompileId::Custom("ed25519_verify_batch".into()),
                     ED25519_VERIFY_BATCH,
                     ed25519::verify_batch_precompile,
+                ),
+                revm_precompile::Precompile::new(
+                    PrecompileId::Custom("mpt_verify".into()),
+                    MPT_VERIFY,
+                    mpt::verify_precompile,
                 ),
             ]);
             set
