@@ -24,8 +24,8 @@ async fn ed25519_verify_and_batch_verify_through_eth_call() {
             .to(to)
             .input(Bytes::from(data).into())
     };
-    let single = address!("0000000000000000000000000000000000000100");
-    let batch = address!("0000000000000000000000000000000000000101");
+    let single = address!("0000000000000000000000000000000000000a01");
+    let batch = address!("0000000000000000000000000000000000000a02");
     let out = p
         .call(call(single, item.clone()))
         .await
@@ -72,7 +72,7 @@ async fn mpt_verify_accepts_the_nodes_own_storage_proof() {
         .await
         .expect("proof");
     let slot = &proof.storage_proof[0];
-    let mpt = address!("0000000000000000000000000000000000000102");
+    let mpt = address!("0000000000000000000000000000000000000a03");
     let query = |value: Vec<u8>| {
         let input = (
             proof.storage_hash,

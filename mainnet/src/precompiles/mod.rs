@@ -4,9 +4,9 @@
 //!
 //! | address | precompile | gas |
 //! |---|---|---|
-//! | `0x…0100` | [`ed25519::verify`] | 2 000 + 12 per 32-byte word of message |
-//! | `0x…0101` | [`ed25519::verify_batch`] | 1 000 + 1 200 per signature |
-//! | `0x…0102` | [`mpt::verify`] | 5 000 + 8 per 32-byte word of input |
+//! | `0x…0a01` | [`ed25519::verify`] | 2 000 + 12 per 32-byte word of message |
+//! | `0x…0a02` | [`ed25519::verify_batch`] | 1 000 + 1 200 per signature |
+//! | `0x…0a03` | [`mpt::verify`] | 5 000 + 8 per 32-byte word of input |
 
 pub mod ed25519;
 pub mod mpt;
@@ -19,12 +19,12 @@ use spn_primitives::{address, Address};
 use std::sync::OnceLock;
 
 /// `ed25519Verify(pubkey ‖ signature ‖ message) -> bool word`.
-pub const ED25519_VERIFY: Address = address!("0000000000000000000000000000000000000100");
+pub const ED25519_VERIFY: Address = address!("0000000000000000000000000000000000000a01");
 /// `ed25519VerifyBatch(n × (pubkey ‖ signature ‖ 32-byte message)) -> bool word`.
-pub const ED25519_VERIFY_BATCH: Address = address!("0000000000000000000000000000000000000101");
+pub const ED25519_VERIFY_BATCH: Address = address!("0000000000000000000000000000000000000a02");
 
 /// `mptVerify(abi.encode(root, key, value, proof)) -> bool word`.
-pub const MPT_VERIFY: Address = address!("0000000000000000000000000000000000000102");
+pub const MPT_VERIFY: Address = address!("0000000000000000000000000000000000000a03");
 
 /// The mainnet's additions to the EVM.
 #[derive(Debug, Clone, Copy, Default)]
@@ -54,5 +54,26 @@ impl ChainExtensions for MainnetExtensions {
             ]);
             set
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pharos_precompiles_do_not_shadow_any_ethereum_precompile() {
+        let ethereum = Precompiles::latest();
+        for ours in [ED25519_VERIFY, ED25519_VERIFY_BATCH, MPT_VERIFY] {
+            assert!(
+                !ethereum.contains(&ours),
+                "{ours} is an Ethereum precompile address"
+            );
+        }
+        let set = MainnetExtensions.precompiles(SpecId::PRAGUE);
+        for ours in [ED25519_VERIFY, ED25519_VERIFY_BATCH, MPT_VERIFY] {
+            assert!(set.contains(&ours));
+        }
+        assert_eq!(set.len(), Precompiles::prague().len() + 3);
     }
 }
