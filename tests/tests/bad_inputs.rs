@@ -2,11 +2,10 @@
 
 mod common;
 
-use alloy::consensus::{SignableTransaction, TxEip1559, TxEnvelope};
+use alloy::consensus::{SignableTransaction, TxEnvelope};
 use alloy::eips::eip2718::Encodable2718;
-use alloy::primitives::{hex, Address, Signature, TxKind, U256};
+use alloy::primitives::{hex, Address, Signature, U256};
 use alloy::providers::Provider;
-use alloy::signers::{local::PrivateKeySigner, SignerSync};
 use common::*;
 use serde_json::{json, Value};
 
@@ -19,22 +18,6 @@ fn start() -> Fixture {
     let dir = tempfile::tempdir().expect("tempdir");
     let node = NodeProcess::start_dev(&dir.path().join("node"), &[]);
     Fixture { _dir: dir, node }
-}
-
-fn signed_transfer(key: &str, chain_id: u64, nonce: u64, gas_limit: u64, value: u64) -> TxEnvelope {
-    let signer: PrivateKeySigner = key.parse().expect("key");
-    let tx = TxEip1559 {
-        chain_id,
-        nonce,
-        gas_limit,
-        max_fee_per_gas: 10_000_000_000,
-        max_priority_fee_per_gas: 1_000_000_000,
-        to: TxKind::Call(Address::repeat_byte(0xee)),
-        value: U256::from(value),
-        ..Default::default()
-    };
-    let sig = signer.sign_hash_sync(&tx.signature_hash()).expect("sign");
-    tx.into_signed(sig).into()
 }
 
 fn raw_hex(tx: &TxEnvelope) -> String {

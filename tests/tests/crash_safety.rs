@@ -3,12 +3,10 @@
 
 mod common;
 
-use alloy::consensus::{SignableTransaction, TxEip1559, TxEnvelope};
 use alloy::eips::eip2718::Encodable2718;
 use alloy::eips::BlockNumberOrTag;
-use alloy::primitives::{hex, Address, TxKind, B256, U256};
+use alloy::primitives::{hex, B256};
 use alloy::providers::Provider;
-use alloy::signers::{local::PrivateKeySigner, SignerSync};
 use common::*;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -21,27 +19,15 @@ const KEYS: [&str; 2] = [DEV_KEY_0, DEV_KEY_1];
 async fn load(url: String, stop: Arc<AtomicBool>) {
     let client = reqwest::Client::new();
     let p = reader(&url);
-    let signers: Vec<PrivateKeySigner> = KEYS.iter().map(|k| k.parse().expect("key")).collect();
     let mut nonces = Vec::new();
-    for s in &signers {
-        nonces.push(p.get_transaction_count(s.address()).await.unwrap_or(0));
+    for key in KEYS {
+        nonces.push(p.get_transaction_count(address_of(key)).await.unwrap_or(0));
     }
     while !stop.load(Ordering::Relaxed) {
         let mut batch = Vec::new();
-        for (i, s) in signers.iter().enumerate() {
+        for (i, key) in KEYS.iter().enumerate() {
             for _ in 0..20 {
-                let tx = TxEip1559 {
-                    chain_id: DEV_CHAIN_ID,
-                    nonce: nonces[i],
-                    gas_limit: 21_000,
-                    max_fee_per_gas: 100_000_000_000,
-                    max_priority_fee_per_gas: 1,
-                    to: TxKind::Call(Address::repeat_byte(0x42)),
-                    value: U256::from(1),
-                    ..Default::default()
-                };
-                let sig = s.sign_hash_sync(&tx.signature_hash()).expect("sign");
-                let env: TxEnvelope = tx.into_signed(sig).into();
+                let env = signed_transfer(key, DEV_CHAIN_ID, nonces[i], 21_000, 1);
                 batch.push(serde_json::json!({
                     "jsonrpc": "2.0", "id": nonces[i], "method": "eth_sendRawTransaction",
                     "params": [format!("0x{}", hex::encode(env.encoded_2718()))]

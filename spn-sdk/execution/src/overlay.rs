@@ -232,11 +232,11 @@ impl<S: StateView + ?Sized> DatabaseCommit for Overlay<'_, S> {
                 entry.wiped = true;
             }
             let mut info = account.info;
+            // Code already in `contracts` was either read from the state below (stored) or
+            // created earlier in this block (already listed in `new_contracts`).
             if let Some(code) = info.code.take() {
                 if info.code_hash != KECCAK_EMPTY && !self.contracts.contains_key(&info.code_hash) {
                     self.contracts.insert(info.code_hash, code);
-                    self.new_contracts.push(info.code_hash);
-                } else if created && info.code_hash != KECCAK_EMPTY {
                     self.new_contracts.push(info.code_hash);
                 }
             }

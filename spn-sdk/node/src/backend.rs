@@ -1,7 +1,7 @@
 //! Share the running chain's state between the block producer and the RPC server.
 
 use crate::metrics::Metrics;
-use crate::producer::{next_block_input, PoolReader};
+use crate::producer::{next_base_fee, next_block_input, PoolReader};
 use parking_lot::RwLock;
 use spn_consensus::Event;
 use spn_execution::{BlockInput, Executor};
@@ -76,7 +76,8 @@ impl ChainBackend for NodeInner {
                 tx.gas_limit()
             )));
         }
-        let base_fee = u128::from(self.next_block_input().base_fee);
+        // Only the base fee is needed here: no block environment (and no hashing) per submission.
+        let base_fee = u128::from(next_base_fee(&self.head.read().header));
         match self.pool.add(tx, &PoolReader(&self.store), base_fee) {
             Ok(_) => {
                 self.metrics.pool_size.set(self.pool.len() as i64);

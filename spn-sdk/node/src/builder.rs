@@ -84,7 +84,7 @@ impl NodeBuilder {
         let Self {
             spec,
             mut config,
-            mut consensus,
+            consensus,
             extensions,
         } = self;
         let store = {
@@ -144,11 +144,7 @@ impl NodeBuilder {
             "node started"
         );
         let _ = events_tx.send(Event::Started { head: number });
-        let driver = tokio::spawn(drive(
-            inner.clone(),
-            consensus_box(&mut consensus),
-            events_rx,
-        ));
+        let driver = tokio::spawn(drive(inner.clone(), consensus, events_rx));
         Ok(NodeHandle {
             inner,
             rpc_addr,
@@ -157,10 +153,6 @@ impl NodeBuilder {
             driver,
         })
     }
-}
-
-fn consensus_box(c: &mut Box<dyn Consensus>) -> Box<dyn Consensus> {
-    std::mem::replace(c, Box::new(Solo::new(SoloConfig::default())))
 }
 
 /// Feeds events to the consensus engine and performs its actions. Returns on a fatal error

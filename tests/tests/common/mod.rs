@@ -1,10 +1,11 @@
 //! Start real `pharos-node` processes on 127.0.0.1 and talk to them like users do.
 #![allow(dead_code)]
 
+use alloy::consensus::{SignableTransaction, TxEip1559, TxEnvelope};
 use alloy::network::EthereumWallet;
-use alloy::primitives::Address;
+use alloy::primitives::{Address, TxKind, U256};
 use alloy::providers::{DynProvider, Provider, ProviderBuilder};
-use alloy::signers::local::PrivateKeySigner;
+use alloy::signers::{local::PrivateKeySigner, SignerSync};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -151,6 +152,29 @@ pub fn reader(url: &str) -> DynProvider {
 /// The address of a key.
 pub fn address_of(key: &str) -> Address {
     key.parse::<PrivateKeySigner>().expect("key").address()
+}
+
+/// An EIP-1559 transfer of `value` wei to 0xeeee…ee, signed with `key`.
+pub fn signed_transfer(
+    key: &str,
+    chain_id: u64,
+    nonce: u64,
+    gas_limit: u64,
+    value: u64,
+) -> TxEnvelope {
+    let signer: PrivateKeySigner = key.parse().expect("key");
+    let tx = TxEip1559 {
+        chain_id,
+        nonce,
+        gas_limit,
+        max_fee_per_gas: 10_000_000_000,
+        max_priority_fee_per_gas: 1_000_000_000,
+        to: TxKind::Call(Address::repeat_byte(0xee)),
+        value: U256::from(value),
+        ..Default::default()
+    };
+    let sig = signer.sign_hash_sync(&tx.signature_hash()).expect("sign");
+    tx.into_signed(sig).into()
 }
 
 /// Sends `wei` from the provider's wallet to `to` and waits for the receipt.
