@@ -30,10 +30,19 @@ library Ed25519 {
     ) internal view returns (bool) {
         uint256 n = pubkeys.length;
         if (n == 0 || signatures.length != n || messages.length != n) return false;
-        bytes memory input;
+        bytes memory input = new bytes(n * 128);
         for (uint256 i = 0; i < n; i++) {
-            if (signatures[i].length != 64) return false;
-            input = bytes.concat(input, pubkeys[i], signatures[i], messages[i]);
+            bytes memory sig = signatures[i];
+            if (sig.length != 64) return false;
+            bytes32 key = pubkeys[i];
+            bytes32 message = messages[i];
+            assembly {
+                let at := add(add(input, 0x20), mul(i, 128))
+                mstore(at, key)
+                mstore(add(at, 0x20), mload(add(sig, 0x20)))
+                mstore(add(at, 0x40), mload(add(sig, 0x40)))
+                mstore(add(at, 0x60), message)
+            }
         }
         return _isTrue(VERIFY_BATCH, input);
     }

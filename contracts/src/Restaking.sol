@@ -1,0 +1,179 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+import {Initializable} from "@openzeppelin/contracts/proxy/utils/Initializable.sol";
+import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {LiquidStake} from "./LiquidStake.sol";
+import {Registry} from "./Registry.sol";
+import {Checkpoint, CheckpointDigest} from "./lib/Checkpoint.sol";
+import {Ed25519} from "./lib/Ed25519.sol";
+import {SystemAddresses as Sys} from "./lib/SystemAddresses.sol";
+
+/// @title Restaking
+/// @notice Operators restake the LST to SPNs under one ed25519 key. Stake is kept per
+///         (SPN, operator) pair; unstaking waits `unbondingDelay` and stays slashable until
+///         withdrawn. Slashing burns the LST: by evidence (one key signed two different
+///         checkpoints for one SPN height) or by the Bridge when an SPN is frozen.
+contract Restaking is Initializable, ReentrancyGuard {
+    using SafeERC20 for IERC20;
+
+    bytes32 public constant REGISTER_TYPEHASH =
+        keccak256("PharosSPN.RegisterOperator(uint256 chainId,address restaking,address operator)");
+    uint256 public constant MAX_OPERATORS_PER_SPN = 256;
+
+    uint256 public unbondingDelay;
+    mapping(address => bytes32) public operatorKey;
+    mapping(bytes32 => address) public keyOwner;
+    mapping(uint32 => mapping(address => uint256)) public stakeOf;
+    mapping(uint32 => mapping(address => uint256)) public unstakingOf;
+    mapping(uint32 => mapping(address => uint64)) public releaseAt;
+    mapping(uint32 => uint256) public totalStake;
+    mapping(uint32 => address[]) internal _operators;
+    mapping(uint32 => mapping(address => bool)) public isOperatorOf;
+    mapping(bytes32 => bool) public evidenceUsed;
+
+    event OperatorRegistered(address indexed operator, bytes32 key);
+    event Restaked(uint32 indexed spnId, address indexed operator, uint256 amount);
+    event Unstaked(uint32 indexed spnId, address indexed operator, uint256 amount, uint64 releaseAt);
+    event Withdrawn(uint32 indexed spnId, address indexed operator, uint256 amount);
+    event Slashed(uint32 indexed spnId, address indexed operator, uint256 amount, bytes32 reason);
+
+    error InvalidKey();
+    error AlreadyRegistered();
+    error InvalidProofOfPossession();
+    error NotOperator();
+    error SpnNotOpen(uint32 spnId);
+    error ZeroAmount();
+    error InsufficientStake();
+    error TooManyOperators();
+    error StillUnbonding(uint64 releaseAt);
+    error NothingToWithdraw();
+    error NotEquivocation();
+    error InvalidSignature();
+    error UnknownKey();
+    error EvidenceAlreadyUsed();
+    error OnlyBridge();
+
+    constructor() {
+        _disableInitializers();
+    }
+
+    function initialize(uint256 unbondingDelay_) external initializer {
+        unbondingDelay = unbondingDelay_;
+    }
+
+    /// @notice The message an operator's key signs to prove it holds the key.
+    function registrationDigest(address operator) public view returns (bytes32) {
+        return keccak256(abi.encode(REGISTER_TYPEHASH, block.chainid, address(this), operator));
+    }
+
+    /// @notice Register the caller as an operator with ed25519 `key`; `signature` is the key's
+    ///         signature of `registrationDigest(msg.sender)`.
+    function registerOperator(bytes32 key, bytes calldata signature) external {
+        if (key == bytes32(0) || keyOwner[key] != address(0)) revert InvalidKey();
+        if (operatorKey[msg.sender] != bytes32(0)) revert AlreadyRegistered();
+        bytes memory message = abi.encodePacked(registrationDigest(msg.sender));
+        if (!Ed25519.verify(key, signature, message)) revert InvalidProofOfPossession();
+        operatorKey[msg.sender] = key;
+        keyOwner[key] = msg.sender;
+        emit OperatorRegistered(msg.sender, key);
+    }
+
+    /// @notice Restake `amount` LST (approved to this contract) to `spnId`.
+    function restake(uint32 spnId, uint256 amount) external nonReentrant {
+        if (operatorKey[msg.sender] == bytes32(0)) revert NotOperator();
+        if (amount == 0) revert ZeroAmount();
+        Registry.Status st = Registry(Sys.REGISTRY).status(spnId);
+        if (st != Registry.Status.Registered && st != Registry.Status.Active) {
+            revert SpnNotOpen(spnId);
+        }
+        if (!isOperatorOf[spnId][msg.sender]) {
+            if (_operators[spnId].length >= MAX_OPERATORS_PER_SPN) revert TooManyOperators();
+            isOperatorOf[spnId][msg.sender] = true;
+            _operators[spnId].push(msg.sender);
+        }
+        IERC20(Sys.LST).safeTransferFrom(msg.sender, address(this), amount);
+        stakeOf[spnId][msg.sender] += amount;
+        totalStake[spnId] += amount;
+        emit Restaked(spnId, msg.sender, amount);
+    }
+
+    /// @notice Start unstaking `amount` from `spnId`. It stays slashable until withdrawn;
+    ///         a further unstake restarts the delay for the whole pending amount.
+    function unstake(uint32 spnId, uint256 amount) external {
+        if (amount == 0) revert ZeroAmount();
+        if (stakeOf[spnId][msg.sender] < amount) revert InsufficientStake();
+        stakeOf[spnId][msg.sender] -= amount;
+        totalStake[spnId] -= amount;
+        unstakingOf[spnId][msg.sender] += amount;
+        uint64 at = uint64(block.timestamp + unbondingDelay);
+        releaseAt[spnId][msg.sender] = at;
+        emit Unstaked(spnId, msg.sender, amount, at);
+    }
+
+    /// @notice Take back LST whose unstaking delay has passed.
+    function withdraw(uint32 spnId) external nonReentrant returns (uint256 amount) {
+        amount = unstakingOf[spnId][msg.sender];
+        if (amount == 0) revert NothingToWithdraw();
+        uint64 at = releaseAt[spnId][msg.sender];
+        if (block.timestamp < at) revert StillUnbonding(at);
+        unstakingOf[spnId][msg.sender] = 0;
+        IERC20(Sys.LST).safeTransfer(msg.sender, amount);
+        emit Withdrawn(spnId, msg.sender, amount);
+    }
+
+    /// @notice Slash the operator whose `key` signed two different checkpoints for the same
+    ///         SPN and height. Anyone may submit the evidence; each (SPN, height, key) once.
+    function slashEquivocation(
+        Checkpoint calldata a,
+        bytes calldata signatureA,
+        Checkpoint calldata b,
+        bytes calldata signatureB,
+        bytes32 key
+    ) external returns (uint256 slashed) {
+        if (a.spnId != b.spnId || a.height != b.height) revert NotEquivocation();
+        bytes32 digestA = CheckpointDigest.digest(a, block.chainid, Sys.ADAPTOR);
+        bytes32 digestB = CheckpointDigest.digest(b, block.chainid, Sys.ADAPTOR);
+        if (digestA == digestB) revert NotEquivocation();
+        if (
+            !Ed25519.verify(key, signatureA, abi.encodePacked(digestA))
+                || !Ed25519.verify(key, signatureB, abi.encodePacked(digestB))
+        ) revert InvalidSignature();
+        address operator = keyOwner[key];
+        if (operator == address(0)) revert UnknownKey();
+        bytes32 evidence = keccak256(abi.encode(a.spnId, a.height, key));
+        if (evidenceUsed[evidence]) revert EvidenceAlreadyUsed();
+        evidenceUsed[evidence] = true;
+        slashed = _slash(a.spnId, operator, evidence);
+    }
+
+    /// @notice The Bridge slashes every operator of an SPN it freezes.
+    function slashSpn(uint32 spnId, bytes32 reason) external returns (uint256 slashed) {
+        if (msg.sender != Sys.BRIDGE) revert OnlyBridge();
+        address[] storage ops = _operators[spnId];
+        for (uint256 i = 0; i < ops.length; i++) {
+            slashed += _slash(spnId, ops[i], reason);
+        }
+    }
+
+    function operatorsOf(uint32 spnId) external view returns (address[] memory) {
+        return _operators[spnId];
+    }
+
+    function _slash(uint32 spnId, address operator, bytes32 reason)
+        internal
+        returns (uint256 amount)
+    {
+        uint256 active = stakeOf[spnId][operator];
+        uint256 pending = unstakingOf[spnId][operator];
+        amount = active + pending;
+        if (amount == 0) return 0;
+        stakeOf[spnId][operator] = 0;
+        unstakingOf[spnId][operator] = 0;
+        totalStake[spnId] -= active;
+        LiquidStake(Sys.LST).burn(amount);
+        emit Slashed(spnId, operator, amount, reason);
+    }
+}
