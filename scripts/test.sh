@@ -10,9 +10,9 @@ echo "==> cargo fmt --check"
 cargo fmt --all -- --check
 echo "==> cargo clippy -D warnings"
 cargo clippy --release --workspace --all-targets --locked -- -D warnings
-echo "==> contracts: forge test, fixtures current"
-(cd contracts && npx forge test --use ./bin/solc)
-node contracts/scripts/compile-fixtures.js --check
+echo "==> contracts: forge fmt, forge test, compiled artifacts current"
+(cd contracts && npx forge fmt --check src && npx forge test --use ./bin/solc)
+node contracts/scripts/compile.js --check
 echo "==> building binaries for the end-to-end tests"
 cargo build --release --workspace --bins --locked
 echo "==> cargo test"

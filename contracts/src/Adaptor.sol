@@ -123,10 +123,12 @@ contract Adaptor is Initializable {
     /// @notice Relay `message` sent by SPN `spnId`: `proof` shows the SPN Mailbox's outbox
     ///         holds the message id in the state root finalized at `height`. The message is
     ///         then the Mailbox's to queue or deliver.
-    function relayMessage(uint32 spnId, uint64 height, bytes calldata message, SlotProof calldata proof)
-        external
-        returns (bytes32 id)
-    {
+    function relayMessage(
+        uint32 spnId,
+        uint64 height,
+        bytes calldata message,
+        SlotProof calldata proof
+    ) external returns (bytes32 id) {
         bytes32 root = Registry(Sys.REGISTRY).stateRootAt(spnId, height);
         if (root == bytes32(0)) revert UnknownCheckpoint(spnId, height);
         Message.check(message);

@@ -57,13 +57,31 @@ contract Bridge is Initializable, ReentrancyGuard, IMessageRecipient {
     mapping(uint32 => mapping(uint256 => bool)) public withdrawalPaid;
     mapping(uint32 => mapping(address => mapping(address => bool))) public exited;
     mapping(uint256 => ForcedRequest) internal _forced;
+    /// Bond refunds the user's account refused when its request was settled.
+    mapping(address => uint256) public bondRefunds;
 
     event Deposited(
-        uint32 indexed spnId, address indexed token, address indexed from, address to, uint256 amount, bytes32 messageId
+        uint32 indexed spnId,
+        address indexed token,
+        address indexed from,
+        address to,
+        uint256 amount,
+        bytes32 messageId
     );
-    event WithdrawalPaid(uint32 indexed spnId, address indexed token, address indexed to, uint256 amount, uint256 withdrawalId);
+    event WithdrawalPaid(
+        uint32 indexed spnId,
+        address indexed token,
+        address indexed to,
+        uint256 amount,
+        uint256 withdrawalId
+    );
     event ForcedWithdrawalRequested(
-        uint256 indexed requestId, uint32 indexed spnId, address indexed user, address token, uint256 amount, uint64 deadline
+        uint256 indexed requestId,
+        uint32 indexed spnId,
+        address indexed user,
+        address token,
+        uint256 amount,
+        uint64 deadline
     );
     event ForcedWithdrawalProcessed(uint256 indexed requestId);
     event SpnFrozen(uint32 indexed spnId, uint256 indexed requestId, uint256 slashed);
@@ -98,7 +116,12 @@ contract Bridge is Initializable, ReentrancyGuard, IMessageRecipient {
     // ---- deposits ----
 
     /// @notice Deposit `msg.value` native coin to `to` on SPN `spnId`.
-    function depositNative(uint32 spnId, address to) external payable nonReentrant returns (bytes32) {
+    function depositNative(uint32 spnId, address to)
+        external
+        payable
+        nonReentrant
+        returns (bytes32)
+    {
         if (msg.value == 0) revert ZeroAmount();
         return _deposit(spnId, NATIVE, to, msg.value);
     }
@@ -124,7 +147,9 @@ contract Bridge is Initializable, ReentrancyGuard, IMessageRecipient {
         returns (bytes32 id)
     {
         if (to == address(0)) revert InvalidRecipient();
-        if (Registry(Sys.REGISTRY).status(spnId) != Registry.Status.Active) revert SpnNotOpen(spnId);
+        if (Registry(Sys.REGISTRY).status(spnId) != Registry.Status.Active) {
+            revert SpnNotOpen(spnId);
+        }
         escrowed[spnId][token] += amount;
         uint256 n = ++depositCount;
         bytes memory body = abi.encode(KIND_DEPOSIT, token, to, amount, n);
@@ -168,8 +193,9 @@ contract Bridge is Initializable, ReentrancyGuard, IMessageRecipient {
         if (reg.status(spnId) != Registry.Status.Active) revert SpnNotOpen(spnId);
         uint64 deadline = uint64(block.timestamp) + reg.params(spnId).forceDelay;
         requestId = ++forcedCount;
-        _forced[requestId] =
-            ForcedRequest(msg.sender, spnId, deadline, ForceState.Pending, token, amount, msg.value);
+        _forced[requestId] = ForcedRequest(
+            msg.sender, spnId, deadline, ForceState.Pending, token, amount, msg.value
+        );
         bytes memory body = abi.encode(KIND_FORCE, token, msg.sender, amount, requestId);
         Mailbox(Sys.MAILBOX).dispatch(spnId, Message.toBytes32(Sys.SPN_BRIDGE), body);
         emit ForcedWithdrawalRequested(requestId, spnId, msg.sender, token, amount, deadline);
@@ -177,17 +203,18 @@ contract Bridge is Initializable, ReentrancyGuard, IMessageRecipient {
 
     /// @notice Prove the SPN processed forced request `requestId` (its SPN Bridge marked it
     ///         in the state finalized at `height`); the bond goes back to the user.
-    function confirmForcedWithdrawal(
-        uint256 requestId,
-        uint64 height,
-        SlotProof calldata proof
-    ) external nonReentrant {
+    function confirmForcedWithdrawal(uint256 requestId, uint64 height, SlotProof calldata proof)
+        external
+        nonReentrant
+    {
         ForcedRequest storage r = _forced[requestId];
         if (r.state != ForceState.Pending) revert RequestNotPending(requestId);
         bytes32 root = Registry(Sys.REGISTRY).stateRootAt(r.spnId, height);
-        StateProof.verifySlot(root, Sys.SPN_BRIDGE, SpnLayout.forcedProcessedSlot(requestId), 1, proof);
+        StateProof.verifySlot(
+            root, Sys.SPN_BRIDGE, SpnLayout.forcedProcessedSlot(requestId), 1, proof
+        );
         r.state = ForceState.Processed;
-        _sendNative(r.user, r.bond);
+        _refundBond(r.user, r.bond);
         emit ForcedWithdrawalProcessed(requestId);
     }
 
@@ -204,26 +231,26 @@ contract Bridge is Initializable, ReentrancyGuard, IMessageRecipient {
             Management(Sys.MANAGEMENT).freeze(spnId);
         }
         uint256 slashed = Restaking(Sys.RESTAKING).slashSpn(spnId, bytes32(requestId));
-        _sendNative(r.user, r.bond);
+        _refundBond(r.user, r.bond);
         emit SpnFrozen(spnId, requestId, slashed);
     }
 
     /// @notice After a freeze, take out the caller's `token` balance on SPN `spnId`, proven
     ///         by its SPN Bridge's storage at the last finalized checkpoint. Once per
     ///         (SPN, user, token).
-    function exit(
-        uint32 spnId,
-        address token,
-        uint256 amount,
-        SlotProof calldata proof
-    ) external nonReentrant {
+    function exit(uint32 spnId, address token, uint256 amount, SlotProof calldata proof)
+        external
+        nonReentrant
+    {
         Registry reg = Registry(Sys.REGISTRY);
         if (reg.status(spnId) != Registry.Status.Frozen) revert NotFrozen(spnId);
         if (amount == 0) revert ZeroAmount();
         if (exited[spnId][msg.sender][token]) revert AlreadyExited();
         bytes32 root = reg.latestCheckpoint(spnId).stateRoot;
         if (root == bytes32(0)) revert NoFinalizedState(spnId);
-        StateProof.verifySlot(root, Sys.SPN_BRIDGE, SpnLayout.balanceSlot(token, msg.sender), amount, proof);
+        StateProof.verifySlot(
+            root, Sys.SPN_BRIDGE, SpnLayout.balanceSlot(token, msg.sender), amount, proof
+        );
         exited[spnId][msg.sender][token] = true;
         _pay(spnId, token, msg.sender, amount);
         emit Exited(spnId, token, msg.sender, amount);
@@ -231,6 +258,14 @@ contract Bridge is Initializable, ReentrancyGuard, IMessageRecipient {
 
     function forcedRequest(uint256 requestId) external view returns (ForcedRequest memory) {
         return _forced[requestId];
+    }
+
+    /// @notice Take the bond refund your account refused when your request was settled.
+    function claimBondRefund() external nonReentrant {
+        uint256 amount = bondRefunds[msg.sender];
+        if (amount == 0) revert ZeroAmount();
+        bondRefunds[msg.sender] = 0;
+        _sendNative(msg.sender, amount);
     }
 
     // ---- internals ----
@@ -251,5 +286,18 @@ contract Bridge is Initializable, ReentrancyGuard, IMessageRecipient {
         if (amount == 0) return;
         (bool ok,) = to.call{value: amount}("");
         if (!ok) revert TransferFailed();
+    }
+
+    /// @dev Settling a forced request never depends on the user taking the bond back:
+    ///      otherwise a user could refuse it to block the SPN's proof of processing, then
+    ///      accept again after the deadline and freeze the SPN. A refused refund (no return
+    ///      data copied) stays claimable with `claimBondRefund`.
+    function _refundBond(address user, uint256 bond) internal {
+        if (bond == 0) return;
+        bool ok;
+        assembly ("memory-safe") {
+            ok := call(gas(), user, bond, 0, 0, 0, 0)
+        }
+        if (!ok) bondRefunds[user] += bond;
     }
 }

@@ -28,7 +28,9 @@ contract Mailbox is Initializable {
     mapping(uint32 => bytes32[]) internal _queue;
     mapping(bytes32 => bytes) internal _messages;
 
-    event Dispatch(address indexed sender, uint32 indexed destination, bytes32 indexed recipient, bytes message);
+    event Dispatch(
+        address indexed sender, uint32 indexed destination, bytes32 indexed recipient, bytes message
+    );
     event DispatchId(bytes32 indexed messageId);
     event Queued(uint32 indexed destination, uint256 indexed index, bytes32 indexed messageId);
     event Process(uint32 indexed origin, bytes32 indexed sender, address indexed recipient);
@@ -89,6 +91,12 @@ contract Mailbox is Initializable {
         } else {
             Registry.Status st = Registry(Sys.REGISTRY).status(destination);
             if (st == Registry.Status.None) revert InvalidDestination(destination);
+            // An SPN's system contracts are no recipients either: only the mainnet Bridge
+            // (through `dispatch`) speaks to them, and an SPN attests any sender it likes.
+            uint256 to = uint256(Message.recipient(message));
+            if (to >> 160 == 0 && Sys.isSystem(address(uint160(to)))) {
+                revert SystemRecipient(address(uint160(to)));
+            }
             _enqueue(destination, id, message);
         }
     }
@@ -118,9 +126,9 @@ contract Mailbox is Initializable {
         bool ok = recipient.code.length > 0;
         bytes memory reason = "recipient has no code";
         if (ok) {
-            try IMessageRecipient(recipient).handle(
-                Message.origin(message), Message.sender(message), Message.body(message)
-            ) {} catch (bytes memory r) {
+            try IMessageRecipient(recipient)
+                .handle(Message.origin(message), Message.sender(message), Message.body(message)) {}
+            catch (bytes memory r) {
                 ok = false;
                 reason = r;
             }

@@ -57,7 +57,9 @@ contract Management is Initializable {
         Registry.ConsensusKind consensus,
         Registry.Params calldata params
     ) external returns (uint32) {
-        if (spnId == 0 || spnId == uint32(block.chainid)) revert InvalidSpnId(spnId);
+        if (spnId == 0 || spnId == uint32(block.chainid)) {
+            revert InvalidSpnId(spnId);
+        }
         uint256 len = bytes(name).length;
         if (len == 0 || len > 64) revert InvalidName();
         _check(params);
@@ -94,9 +96,9 @@ contract Management is Initializable {
         Registry reg = Registry(Sys.REGISTRY);
         if (reg.ownerOf(spnId) != msg.sender) revert NotOwner();
         _check(params);
-        uint64 at = uint64(block.timestamp + paramDelay);
-        _pending[spnId] = PendingParams(params, at);
-        emit ParamsProposed(spnId, at);
+        uint64 effectiveAt = uint64(block.timestamp + paramDelay);
+        _pending[spnId] = PendingParams(params, effectiveAt);
+        emit ParamsProposed(spnId, effectiveAt);
     }
 
     /// @notice Apply proposed parameters whose delay has passed. Anyone may call.

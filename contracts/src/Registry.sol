@@ -73,7 +73,11 @@ contract Registry is Initializable {
     event ParamsChanged(uint32 indexed spnId);
     event EpochStarted(uint32 indexed spnId, uint64 epoch, uint256 totalStake, uint256 size);
     event CheckpointFinalized(
-        uint32 indexed spnId, uint64 indexed height, uint64 epoch, bytes32 blockHash, bytes32 stateRoot
+        uint32 indexed spnId,
+        uint64 indexed height,
+        uint64 epoch,
+        bytes32 blockHash,
+        bytes32 stateRoot
     );
 
     error OnlyManagement();
@@ -103,27 +107,29 @@ contract Registry is Initializable {
         address owner,
         string calldata name,
         ConsensusKind consensus,
-        Params calldata params
+        Params calldata initialParams
     ) external onlyManagement {
-        if (_spns[spnId].status != Status.None) revert AlreadyRegistered(spnId);
+        if (_spns[spnId].status != Status.None) {
+            revert AlreadyRegistered(spnId);
+        }
         Spn storage s = _spns[spnId];
         s.owner = owner;
         s.status = Status.Registered;
         s.consensus = consensus;
         s.registeredAt = uint64(block.timestamp);
         s.name = name;
-        s.params = params;
+        s.params = initialParams;
         _ids.push(spnId);
         emit SpnRegistered(spnId, owner, name);
     }
 
-    function setStatus(uint32 spnId, Status status) external onlyManagement {
-        _known(spnId).status = status;
-        emit StatusChanged(spnId, status);
+    function setStatus(uint32 spnId, Status newStatus) external onlyManagement {
+        _known(spnId).status = newStatus;
+        emit StatusChanged(spnId, newStatus);
     }
 
-    function setParams(uint32 spnId, Params calldata params) external onlyManagement {
-        _known(spnId).params = params;
+    function setParams(uint32 spnId, Params calldata newParams) external onlyManagement {
+        _known(spnId).params = newParams;
         emit ParamsChanged(spnId);
     }
 
@@ -233,10 +239,10 @@ contract Registry is Initializable {
         keys = new bytes32[](indices.length);
         stakes = new uint256[](indices.length);
         for (uint256 i = 0; i < indices.length; i++) {
-            uint256 at = indices[i];
-            if (at >= size) revert SignerIndexOutOfRange(at);
-            keys[i] = set.keys[at];
-            stakes[i] = set.stakes[at];
+            uint256 index = indices[i];
+            if (index >= size) revert SignerIndexOutOfRange(index);
+            keys[i] = set.keys[index];
+            stakes[i] = set.stakes[index];
         }
         totalStake = set.totalStake;
     }

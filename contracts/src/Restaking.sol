@@ -36,7 +36,9 @@ contract Restaking is Initializable, ReentrancyGuard {
 
     event OperatorRegistered(address indexed operator, bytes32 key);
     event Restaked(uint32 indexed spnId, address indexed operator, uint256 amount);
-    event Unstaked(uint32 indexed spnId, address indexed operator, uint256 amount, uint64 releaseAt);
+    event Unstaked(
+        uint32 indexed spnId, address indexed operator, uint256 amount, uint64 releaseAt
+    );
     event Withdrawn(uint32 indexed spnId, address indexed operator, uint256 amount);
     event Slashed(uint32 indexed spnId, address indexed operator, uint256 amount, bytes32 reason);
 
@@ -108,17 +110,17 @@ contract Restaking is Initializable, ReentrancyGuard {
         stakeOf[spnId][msg.sender] -= amount;
         totalStake[spnId] -= amount;
         unstakingOf[spnId][msg.sender] += amount;
-        uint64 at = uint64(block.timestamp + unbondingDelay);
-        releaseAt[spnId][msg.sender] = at;
-        emit Unstaked(spnId, msg.sender, amount, at);
+        uint64 release = uint64(block.timestamp + unbondingDelay);
+        releaseAt[spnId][msg.sender] = release;
+        emit Unstaked(spnId, msg.sender, amount, release);
     }
 
     /// @notice Take back LST whose unstaking delay has passed.
     function withdraw(uint32 spnId) external nonReentrant returns (uint256 amount) {
         amount = unstakingOf[spnId][msg.sender];
         if (amount == 0) revert NothingToWithdraw();
-        uint64 at = releaseAt[spnId][msg.sender];
-        if (block.timestamp < at) revert StillUnbonding(at);
+        uint64 release = releaseAt[spnId][msg.sender];
+        if (block.timestamp < release) revert StillUnbonding(release);
         unstakingOf[spnId][msg.sender] = 0;
         IERC20(Sys.LST).safeTransfer(msg.sender, amount);
         emit Withdrawn(spnId, msg.sender, amount);

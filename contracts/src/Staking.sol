@@ -45,10 +45,7 @@ contract Staking is Initializable, ReentrancyGuard {
         _disableInitializers();
     }
 
-    function initialize(uint256 unbondingDelay_, uint256 minValidatorStake_)
-        external
-        initializer
-    {
+    function initialize(uint256 unbondingDelay_, uint256 minValidatorStake_) external initializer {
         unbondingDelay = unbondingDelay_;
         minValidatorStake = minValidatorStake_;
     }

@@ -50,9 +50,7 @@ contract CounterFixtureTest {
         try counter.fail() {
             revert("fail() did not revert");
         } catch Error(string memory reason) {
-            require(
-                keccak256(bytes(reason)) == keccak256("counter: always fails"), "wrong reason"
-            );
+            require(keccak256(bytes(reason)) == keccak256("counter: always fails"), "wrong reason");
         }
     }
 
@@ -64,7 +62,9 @@ contract CounterFixtureTest {
                 keccak256(data) == keccak256(abi.encodeWithSelector(Counter.Nope.selector, 7)),
                 "expected Nope(7)"
             );
-            require(Counter.Nope.selector == bytes4(keccak256("Nope(uint256)")), "selector mismatch");
+            require(
+                Counter.Nope.selector == bytes4(keccak256("Nope(uint256)")), "selector mismatch"
+            );
         }
     }
 }

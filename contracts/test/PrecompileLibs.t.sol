@@ -70,6 +70,8 @@ contract PrecompileLibsTest {
         require(!Ed25519.verifyBatch(two, new bytes[](1), two), "length mismatch");
         bytes[] memory proof = new bytes[](1);
         require(!MerklePatricia.verify(bytes32(0), bytes32(0), "", proof), "zero root");
-        require(!MerklePatricia.verify(bytes32(uint256(1)), bytes32(0), "", new bytes[](0)), "no proof");
+        require(
+            !MerklePatricia.verify(bytes32(uint256(1)), bytes32(0), "", new bytes[](0)), "no proof"
+        );
     }
 }

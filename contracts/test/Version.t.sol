@@ -15,8 +15,7 @@ contract VersionTest {
 
     function test_Version() public view {
         require(
-            keccak256(bytes(version.VERSION())) == keccak256(bytes("0.1.0")),
-            "unexpected VERSION"
+            keccak256(bytes(version.VERSION())) == keccak256(bytes("0.1.0")), "unexpected VERSION"
         );
         assert(version.versionNumber() == 1_000);
     }
@@ -24,8 +23,10 @@ contract VersionTest {
     function test_VersionNumberMatchesString() public view {
         uint256 n = version.versionNumber();
         string memory s = string.concat(
-            Strings.toString(n / 1_000_000), ".",
-            Strings.toString((n / 1_000) % 1_000), ".",
+            Strings.toString(n / 1_000_000),
+            ".",
+            Strings.toString((n / 1_000) % 1_000),
+            ".",
             Strings.toString(n % 1_000)
         );
         require(Strings.equal(s, version.VERSION()), "VERSION and versionNumber disagree");

@@ -3,6 +3,7 @@
 use crate::config::FileConfig;
 use crate::dev::{dev_chain_spec, DEV_ACCOUNTS, DEV_MNEMONIC};
 use crate::precompiles::MainnetExtensions;
+use crate::system::{with_system_contracts, SystemParams};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use eyre::{eyre, Result, WrapErr};
 use spn_consensus::{Solo, SoloConfig};
@@ -145,7 +146,9 @@ fn init_logging(format: LogFormat) {
 fn load_spec(path: &Path) -> Result<ChainSpec> {
     let text = std::fs::read_to_string(path)
         .wrap_err_with(|| format!("cannot read chain spec {}", path.display()))?;
-    ChainSpec::from_toml(&text).wrap_err_with(|| format!("in chain spec {}", path.display()))
+    let spec = ChainSpec::from_toml(&text)
+        .wrap_err_with(|| format!("in chain spec {}", path.display()))?;
+    with_system_contracts(spec, &SystemParams::production())
 }
 
 fn init(chain: &Path, datadir: &Path) -> Result<()> {

@@ -4,6 +4,7 @@
 //! scripts and wallets configured for a local node work unchanged. Their keys are public:
 //! never use them on a real network.
 
+use crate::system::{with_system_contracts, SystemParams};
 use spn_primitives::{Address, ChainSpec, GenesisAccount, U256};
 
 /// The test mnemonic anvil and hardhat use.
@@ -68,8 +69,16 @@ pub const DEV_ACCOUNTS: [DevAccount; 10] = [
     },
 ];
 
-/// The dev chain spec: chain id 31337, the ten dev accounts with 10 000 ether each.
+/// The dev chain spec: chain id 31337, the ten dev accounts with 10 000 ether each, and the
+/// system contracts with minute-long delays ([`SystemParams::dev`]).
 pub fn dev_chain_spec() -> ChainSpec {
+    let spec = dev_accounts_spec();
+    // Initializing the committed artifacts is deterministic; `dev_spec_*` tests cover it.
+    with_system_contracts(spec, &SystemParams::dev())
+        .expect("the committed system contract artifacts initialize")
+}
+
+fn dev_accounts_spec() -> ChainSpec {
     let wei = U256::from(DEV_BALANCE_ETH) * U256::from(10u64).pow(U256::from(18u64));
     let alloc = DEV_ACCOUNTS
         .iter()
@@ -104,7 +113,11 @@ mod tests {
     fn dev_spec_funds_all_ten_accounts() {
         let spec = dev_chain_spec();
         assert_eq!(spec.chain_id, DEV_CHAIN_ID);
-        assert_eq!(spec.alloc.len(), 10);
+        assert_eq!(
+            spec.alloc.len(),
+            10 + 8,
+            "ten dev accounts and eight system contracts"
+        );
         assert!(spec.validate().is_ok());
     }
 }

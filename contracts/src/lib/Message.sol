@@ -14,14 +14,14 @@ library Message {
     error MalformedMessage();
 
     function format(
-        uint32 nonce,
-        uint32 origin,
-        bytes32 sender,
-        uint32 destination,
-        bytes32 recipient,
-        bytes memory body
+        uint32 nonce_,
+        uint32 origin_,
+        bytes32 sender_,
+        uint32 destination_,
+        bytes32 recipient_,
+        bytes memory body_
     ) internal pure returns (bytes memory) {
-        return abi.encodePacked(VERSION, nonce, origin, sender, destination, recipient, body);
+        return abi.encodePacked(VERSION, nonce_, origin_, sender_, destination_, recipient_, body_);
     }
 
     /// @notice Reverts unless `m` is a well-formed version-3 message with a bounded body.

@@ -42,7 +42,9 @@ library Rlp {
         if (v == 0) return hex"80";
         if (v < 0x80) return abi.encodePacked(uint8(v));
         uint256 n = 0;
-        for (uint256 t = v; t != 0; t >>= 8) n++;
+        for (uint256 t = v; t != 0; t >>= 8) {
+            n++;
+        }
         bytes memory out = new bytes(n + 1);
         out[0] = bytes1(uint8(0x80 + n));
         for (uint256 i = 0; i < n; i++) {

@@ -28,16 +28,15 @@ library StateProof {
         SlotProof calldata proof
     ) internal view {
         if (stateRoot == bytes32(0)) revert ZeroStateRoot();
-        if (
-            !MerklePatricia.verify(
-                stateRoot, keccak256(abi.encodePacked(account)), proof.accountRlp, proof.accountProof
-            )
-        ) revert InvalidAccountProof();
+        if (!MerklePatricia.verify(
+                stateRoot,
+                keccak256(abi.encodePacked(account)),
+                proof.accountRlp,
+                proof.accountProof
+            )) revert InvalidAccountProof();
         bytes32 storageRoot = Rlp.accountStorageRoot(proof.accountRlp);
-        if (
-            !MerklePatricia.verify(
+        if (!MerklePatricia.verify(
                 storageRoot, keccak256(abi.encode(slot)), Rlp.encodeUint(value), proof.storageProof
-            )
-        ) revert InvalidStorageProof();
+            )) revert InvalidStorageProof();
     }
 }

@@ -1,0 +1,16 @@
+//! The system contracts on the mainnet: their genesis predeploys and an in-memory EVM with
+//! the mainnet's precompiles to initialize (and test) them.
+//!
+//! Contracts are predeployed as runtime code at the fixed addresses of
+//! `contracts/src/lib/SystemAddresses.sol`; genesis then runs each `initialize(...)` once
+//! and stores the resulting storage, so initializers are locked from block 0.
+
+mod genesis;
+mod params;
+mod sandbox;
+
+pub use genesis::{system_alloc, with_system_contracts};
+pub use params::SystemParams;
+pub use sandbox::{Outcome, Sandbox};
+
+pub mod testkit;

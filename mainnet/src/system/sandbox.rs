@@ -1,0 +1,252 @@
+//! An in-memory EVM with the mainnet's precompiles: runs genesis initializers, and lets tests
+//! drive the compiled system contracts with real precompiles and real signatures.
+
+use crate::precompiles::MainnetExtensions;
+use alloy_sol_types::SolCall;
+use spn_execution::revm::bytecode::Bytecode;
+use spn_execution::revm::context::result::{EVMError, ExecutionResult};
+use spn_execution::revm::context::{BlockEnv, CfgEnv, Context, TxEnv};
+use spn_execution::revm::database::{CacheDB, EmptyDB};
+use spn_execution::revm::handler::EthPrecompiles;
+use spn_execution::revm::primitives::hardfork::SpecId;
+use spn_execution::revm::primitives::TxKind;
+use spn_execution::revm::state::AccountInfo;
+use spn_execution::revm::{ExecuteCommitEvm, ExecuteEvm, MainBuilder, MainContext};
+use spn_execution::ChainExtensions;
+use spn_primitives::{Address, Bytes, GenesisAccount, Log, B256, U256};
+use std::collections::BTreeMap;
+
+/// Gas each sandbox transaction may use.
+const TX_GAS: u64 = 30_000_000;
+
+/// What a transaction or call did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    /// True if it did not revert or halt.
+    pub success: bool,
+    /// Gas used, including the intrinsic cost.
+    pub gas_used: u64,
+    /// Return data, or revert data.
+    pub output: Bytes,
+    /// Logs emitted (empty unless successful).
+    pub logs: Vec<Log>,
+}
+
+impl Outcome {
+    /// Decode a successful call's return value; on failure, the revert data as an error.
+    pub fn decode<C: SolCall>(&self) -> Result<C::Return, Bytes> {
+        if !self.success {
+            return Err(self.output.clone());
+        }
+        C::abi_decode_returns(&self.output).map_err(|_| self.output.clone())
+    }
+}
+
+/// A one-chain EVM over an in-memory database, with the mainnet precompile set.
+#[derive(Debug, Clone)]
+pub struct Sandbox {
+    db: CacheDB<EmptyDB>,
+    chain_id: u64,
+    number: u64,
+    timestamp: u64,
+}
+
+impl Sandbox {
+    /// An empty chain with `chain_id`, at block 0 and time `timestamp`.
+    pub fn new(chain_id: u64, timestamp: u64) -> Self {
+        Self {
+            db: CacheDB::new(EmptyDB::default()),
+            chain_id,
+            number: 0,
+            timestamp,
+        }
+    }
+
+    /// A chain starting from a genesis allocation.
+    pub fn from_alloc(
+        chain_id: u64,
+        timestamp: u64,
+        alloc: &BTreeMap<Address, GenesisAccount>,
+    ) -> Self {
+        let mut sandbox = Self::new(chain_id, timestamp);
+        for (address, account) in alloc {
+            sandbox.put_account(*address, account);
+        }
+        sandbox
+    }
+
+    /// Set an account's balance, nonce, code and storage.
+    pub fn put_account(&mut self, address: Address, account: &GenesisAccount) {
+        let mut info = AccountInfo {
+            balance: account.balance,
+            nonce: account.nonce,
+            ..Default::default()
+        };
+        if let Some(code) = account.code.as_ref().filter(|c| !c.is_empty()) {
+            info = info.with_code(Bytecode::new_raw(code.clone()));
+        }
+        self.db.insert_account_info(address, info);
+        for (slot, value) in &account.storage {
+            let _ = self.db.insert_account_storage(
+                address,
+                U256::from_be_bytes(slot.0),
+                U256::from_be_bytes(value.0),
+            );
+        }
+    }
+
+    /// Give `address` `balance` wei.
+    pub fn fund(&mut self, address: Address, balance: U256) {
+        let mut info = self
+            .db
+            .cache
+            .accounts
+            .get(&address)
+            .map(|a| a.info.clone())
+            .unwrap_or_default();
+        info.balance = balance;
+        self.db.insert_account_info(address, info);
+    }
+
+    /// An account's balance.
+    pub fn balance(&self, address: Address) -> U256 {
+        self.db
+            .cache
+            .accounts
+            .get(&address)
+            .map(|a| a.info.balance)
+            .unwrap_or_default()
+    }
+
+    /// An account's full storage (non-zero slots), as genesis stores it.
+    pub fn storage(&self, address: Address) -> BTreeMap<B256, B256> {
+        self.db
+            .cache
+            .accounts
+            .get(&address)
+            .map(|a| {
+                a.storage
+                    .iter()
+                    .filter(|(_, v)| !v.is_zero())
+                    .map(|(k, v)| (B256::from(*k), B256::from(*v)))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Advance the clock by `seconds` and the height by one block.
+    pub fn warp(&mut self, seconds: u64) {
+        self.timestamp += seconds;
+        self.number += 1;
+    }
+
+    /// The current block timestamp.
+    pub fn timestamp(&self) -> u64 {
+        self.timestamp
+    }
+
+    /// Run a transaction from `from` to `to` and keep its effects.
+    pub fn transact(&mut self, from: Address, to: Address, value: U256, data: Bytes) -> Outcome {
+        self.run(from, to, value, data, true)
+    }
+
+    /// Run a call from `from` to `to` and discard its effects.
+    pub fn call(&mut self, from: Address, to: Address, data: Bytes) -> Outcome {
+        self.run(from, to, U256::ZERO, data, false)
+    }
+
+    /// [`Sandbox::transact`] with a typed call.
+    pub fn send<C: SolCall>(&mut self, from: Address, to: Address, call: &C) -> Outcome {
+        self.transact(from, to, U256::ZERO, call.abi_encode().into())
+    }
+
+    /// [`Sandbox::call`] with a typed call, decoded.
+    pub fn view<C: SolCall>(&mut self, to: Address, call: &C) -> Result<C::Return, Bytes> {
+        self.call(Address::ZERO, to, call.abi_encode().into())
+            .decode::<C>()
+    }
+
+    fn run(
+        &mut self,
+        from: Address,
+        to: Address,
+        value: U256,
+        data: Bytes,
+        commit: bool,
+    ) -> Outcome {
+        let spec = SpecId::PRAGUE;
+        let mut cfg = CfgEnv::new_with_spec(spec);
+        cfg.chain_id = self.chain_id;
+        cfg.disable_nonce_check = true;
+        cfg.disable_base_fee = true;
+        cfg.disable_eip3607 = true;
+        let block = BlockEnv {
+            number: U256::from(self.number),
+            timestamp: U256::from(self.timestamp),
+            gas_limit: TX_GAS,
+            basefee: 0,
+            prevrandao: Some(B256::ZERO),
+            ..Default::default()
+        };
+        let tx = TxEnv {
+            caller: from,
+            gas_limit: TX_GAS,
+            gas_price: 0,
+            kind: TxKind::Call(to),
+            value,
+            data,
+            chain_id: Some(self.chain_id),
+            ..Default::default()
+        };
+        let mut evm = Context::mainnet()
+            .with_db(&mut self.db)
+            .with_cfg(cfg)
+            .with_block(block)
+            .build_mainnet();
+        evm.precompiles = EthPrecompiles {
+            precompiles: MainnetExtensions.precompiles(spec),
+            spec,
+        };
+        let result = if commit {
+            evm.transact_commit(tx)
+        } else {
+            evm.transact(tx).map(|r| r.result)
+        };
+        match result {
+            Ok(result) => outcome(result),
+            Err(EVMError::Transaction(e)) => failed(format!("invalid transaction: {e}")),
+            Err(e) => failed(format!("evm error: {e}")),
+        }
+    }
+}
+
+fn outcome(result: ExecutionResult) -> Outcome {
+    let gas_used = result.tx_gas_used();
+    match result {
+        ExecutionResult::Success { output, logs, .. } => Outcome {
+            success: true,
+            gas_used,
+            output: output.into_data(),
+            logs,
+        },
+        ExecutionResult::Revert { output, .. } => Outcome {
+            success: false,
+            gas_used,
+            output,
+            logs: Vec::new(),
+        },
+        ExecutionResult::Halt { reason, .. } => Outcome {
+            gas_used,
+            ..failed(format!("halted: {reason:?}"))
+        },
+    }
+}
+
+fn failed(reason: String) -> Outcome {
+    Outcome {
+        success: false,
+        gas_used: 0,
+        output: Bytes::from(reason.into_bytes()),
+        logs: Vec::new(),
+    }
+}

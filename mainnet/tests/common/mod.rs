@@ -1,0 +1,98 @@
+//! Helpers shared by the system-contract tests.
+#![allow(dead_code)]
+
+use alloy_sol_types::{SolError, SolValue};
+use pharos_contracts as sc;
+use pharos_mainnet::system::testkit::{Operator, SpnState, World};
+use pharos_mainnet::system::Outcome;
+use spn_primitives::{keccak256, Address, Bytes, GenesisAccount, B256, U256};
+
+/// Assert that `out` reverted with custom error `E`.
+#[track_caller]
+pub fn assert_reverts_with<E: SolError>(out: &Outcome) {
+    assert!(!out.success, "expected {} but it succeeded", E::SIGNATURE);
+    assert!(
+        out.output.len() >= 4 && out.output[..4] == E::SELECTOR,
+        "expected {}, got revert data {}",
+        E::SIGNATURE,
+        out.output
+    );
+}
+
+/// Assert success, showing the revert data otherwise.
+#[track_caller]
+pub fn assert_ok(out: &Outcome) {
+    assert!(out.success, "reverted: {}", out.output);
+}
+
+/// A Hyperlane v3 message.
+pub fn message(
+    nonce: u32,
+    origin: u32,
+    sender: Address,
+    destination: u32,
+    recipient: Address,
+    body: &[u8],
+) -> Bytes {
+    let mut m = vec![3u8];
+    m.extend_from_slice(&nonce.to_be_bytes());
+    m.extend_from_slice(&origin.to_be_bytes());
+    m.extend_from_slice(sender.into_word().as_slice());
+    m.extend_from_slice(&destination.to_be_bytes());
+    m.extend_from_slice(recipient.into_word().as_slice());
+    m.extend_from_slice(body);
+    m.into()
+}
+
+/// Deploy the RecordingRecipient fixture at a fixed address.
+pub fn deploy_recipient(world: &mut World) -> Address {
+    let artifact: serde_json::Value = serde_json::from_str(include_str!(
+        "../../../tests/fixtures/RecordingRecipient.json"
+    ))
+    .unwrap();
+    let code: Bytes = artifact["deployedBytecode"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let address = Address::from_word(keccak256("recording-recipient"));
+    world.sandbox.put_account(
+        address,
+        &GenesisAccount {
+            nonce: 1,
+            code: Some(code),
+            ..Default::default()
+        },
+    );
+    address
+}
+
+/// An active SPN `spn_id` with four equal operators (10 ether each) and a finalized
+/// checkpoint at `height` over `state`.
+pub fn spn_with_checkpoint(
+    world: &mut World,
+    spn_id: u32,
+    height: u64,
+    state: &SpnState,
+) -> Vec<Operator> {
+    let ops = world.active_spn(spn_id, u64::from(spn_id) * 100, &[10, 10, 10, 10]);
+    let c = sc::CheckpointData {
+        spn_id,
+        epoch: 1,
+        height,
+        block_hash: keccak256(format!("block-{height}")),
+        state_root: state.root(),
+    };
+    assert_ok(&world.submit_checkpoint(&c, &[(0, &ops[0]), (1, &ops[1]), (2, &ops[2])]));
+    ops
+}
+
+/// A withdrawal body as the SPN Bridge sends it.
+pub fn withdrawal_body(token: Address, to: Address, amount: U256, id: u64) -> Vec<u8> {
+    (U256::from(2u8), token, to, amount, U256::from(id)).abi_encode_params()
+}
+
+/// A B256 with every byte `b`.
+pub fn filled(b: u8) -> B256 {
+    B256::repeat_byte(b)
+}
