@@ -11,7 +11,7 @@ cargo fmt --all -- --check
 echo "==> cargo clippy -D warnings"
 cargo clippy --release --workspace --all-targets --locked -- -D warnings
 echo "==> contracts: forge fmt, forge test, compiled artifacts current"
-(cd contracts && npx forge fmt --check src && npx forge test --use ./bin/solc)
+(cd contracts && npx forge fmt --check src test && npx forge test --use ./bin/solc)
 node contracts/scripts/compile.js --check
 echo "==> building binaries for the end-to-end tests"
 cargo build --release --workspace --bins --locked
