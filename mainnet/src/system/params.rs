@@ -39,7 +39,7 @@ impl SystemParams {
         Self {
             staking_unbonding_delay: 60,
             min_validator_stake: U256::from(ETHER),
-            restaking_unbonding_delay: 60,
+            restaking_unbonding_delay: 600,
             param_delay: 60,
             min_spn_stake: U256::from(ETHER),
             force_bond: U256::from(ETHER / 100),

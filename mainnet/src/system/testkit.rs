@@ -218,10 +218,16 @@ pub struct SpnState {
 }
 
 impl SpnState {
-    /// An SPN state with the Mailbox and Bridge accounts and some bystanders.
+    /// An SPN state with the Mailbox and Bridge accounts and 16 bystanders.
     pub fn new() -> Self {
+        Self::with_bystanders(16)
+    }
+
+    /// An SPN state with the Mailbox and Bridge accounts and `n` other accounts (deeper
+    /// proofs, as on a busy chain).
+    pub fn with_bystanders(n: u64) -> Self {
         let mut state = Self::default();
-        for i in 0..16u64 {
+        for i in 0..n {
             let filler = Address::from_word(keccak256(format!("bystander-{i}")));
             state.set(filler, B256::with_last_byte(1), U256::from(i + 1));
         }
