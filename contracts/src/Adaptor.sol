@@ -20,6 +20,7 @@ import {SystemAddresses as Sys} from "./lib/SystemAddresses.sol";
 contract Adaptor is Initializable {
     error SpnNotCheckpointing(uint32 spnId, Registry.Status status);
     error WrongEpoch(uint64 epoch, uint64 current);
+    error EpochExpired(uint64 epoch, uint256 expiredAt);
     error ZeroRoot();
     error StaleHeight(uint64 height, uint64 finalized);
     error LengthMismatch();
@@ -53,22 +54,33 @@ contract Adaptor is Initializable {
         uint256[] calldata signerIndices,
         bytes[] calldata signatures
     ) external {
+        if (signerIndices.length != signatures.length) {
+            revert LengthMismatch();
+        }
+        if (signerIndices.length == 0) revert NoSigners();
+        uint16 quorumBps = _checkCheckpoint(c);
+        uint256 signed = _verifySigners(c, signerIndices, signatures, quorumBps);
+        Registry(Sys.REGISTRY)
+            .recordCheckpoint(c.spnId, c.epoch, c.height, c.blockHash, c.stateRoot);
+        emit CheckpointAccepted(c.spnId, c.height, signed);
+    }
+
+    /// @dev Everything about `c` but its signatures; returns the SPN's quorum.
+    function _checkCheckpoint(Checkpoint calldata c) internal view returns (uint16) {
         Registry reg = Registry(Sys.REGISTRY);
         Registry.Spn memory s = reg.spn(c.spnId);
         if (s.status != Registry.Status.Active && s.status != Registry.Status.Retired) {
             revert SpnNotCheckpointing(c.spnId, s.status);
         }
         if (c.epoch != s.currentEpoch) revert WrongEpoch(c.epoch, s.currentEpoch);
+        // An epoch's set signs for at most two epoch lengths: stake that left after the
+        // snapshot stays slashable (unbonding > 2 epochs) for as long as its signatures count.
+        uint256 expiresAt = uint256(s.epochStartedAt) + 2 * uint256(s.params.epochLength);
+        if (block.timestamp >= expiresAt) revert EpochExpired(c.epoch, expiresAt);
         if (c.stateRoot == bytes32(0) || c.blockHash == bytes32(0)) revert ZeroRoot();
         uint64 finalized = reg.latestCheckpoint(c.spnId).height;
         if (c.height <= finalized) revert StaleHeight(c.height, finalized);
-        uint256 n = signerIndices.length;
-        if (n != signatures.length) revert LengthMismatch();
-        if (n == 0) revert NoSigners();
-
-        uint256 signed = _verifySigners(c, signerIndices, signatures, s.params.quorumBps);
-        reg.recordCheckpoint(c.spnId, c.epoch, c.height, c.blockHash, c.stateRoot);
-        emit CheckpointAccepted(c.spnId, c.height, signed);
+        return s.params.quorumBps;
     }
 
     /// @dev Verify the signatures, each distinct signer once, and require the quorum.

@@ -190,7 +190,11 @@ contract Bridge is Initializable, ReentrancyGuard, IMessageRecipient {
         if (msg.value != forceBond) revert WrongBond(msg.value, forceBond);
         if (amount == 0) revert ZeroAmount();
         Registry reg = Registry(Sys.REGISTRY);
-        if (reg.status(spnId) != Registry.Status.Active) revert SpnNotOpen(spnId);
+        // Users of a retired SPN keep the escape hatch.
+        Registry.Status st = reg.status(spnId);
+        if (st != Registry.Status.Active && st != Registry.Status.Retired) {
+            revert SpnNotOpen(spnId);
+        }
         uint64 deadline = uint64(block.timestamp) + reg.params(spnId).forceDelay;
         requestId = ++forcedCount;
         _forced[requestId] = ForcedRequest(

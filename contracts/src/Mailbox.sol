@@ -59,9 +59,12 @@ contract Mailbox is Initializable {
         returns (bytes32 id)
     {
         if (destination == localDomain) revert InvalidDestination(destination);
-        if (Registry(Sys.REGISTRY).status(destination) != Registry.Status.Active) {
-            revert InvalidDestination(destination);
-        }
+        // A retired SPN still hears from the Bridge (forced withdrawals), from no one else.
+        Registry.Status st = Registry(Sys.REGISTRY).status(destination);
+        if (
+            st != Registry.Status.Active
+                && !(st == Registry.Status.Retired && msg.sender == Sys.BRIDGE)
+        ) revert InvalidDestination(destination);
         if (recipient == bytes32(0)) revert InvalidRecipient();
         if (body.length > Message.MAX_BODY) revert BodyTooLarge();
         // Only the Bridge speaks to the SPN's system contracts.

@@ -83,7 +83,11 @@ contract Management is Initializable {
     function rotateEpoch(uint32 spnId) external {
         Registry reg = Registry(Sys.REGISTRY);
         Registry.Spn memory s = reg.spn(spnId);
-        if (s.status != Registry.Status.Active) revert WrongStatus(s.status);
+        // A retired SPN keeps checkpointing (withdrawals, escape hatch), so it keeps rotating.
+        bool retiredAfterActive = s.status == Registry.Status.Retired && s.currentEpoch != 0;
+        if (s.status != Registry.Status.Active && !retiredAfterActive) {
+            revert WrongStatus(s.status);
+        }
         uint64 endsAt = s.epochStartedAt + s.params.epochLength;
         if (block.timestamp < endsAt) revert EpochNotOver(endsAt);
         PendingParams storage p = _pending[spnId];
@@ -101,8 +105,12 @@ contract Management is Initializable {
         emit ParamsProposed(spnId, effectiveAt);
     }
 
-    /// @notice Apply proposed parameters whose delay has passed. Anyone may call.
+    /// @notice Apply proposed parameters whose delay has passed, to an SPN that is not yet
+    ///         active. Anyone may call. An active SPN's parameters change only at an epoch
+    ///         rotation, so an epoch's rules (its length, hence its expiry) never move under it.
     function applyParams(uint32 spnId) external {
+        Registry.Status st = Registry(Sys.REGISTRY).status(spnId);
+        if (st != Registry.Status.Registered) revert WrongStatus(st);
         PendingParams storage p = _pending[spnId];
         if (p.effectiveAt == 0) revert NoPendingParams();
         if (block.timestamp < p.effectiveAt) revert ParamsNotYetEffective(p.effectiveAt);
@@ -175,7 +183,15 @@ contract Management is Initializable {
         if (p.forceDelay < MIN_FORCE_DELAY || p.forceDelay > MAX_FORCE_DELAY) {
             revert InvalidParams("forceDelay must be within 60 s..30 days");
         }
+        if (p.forceDelay >= Restaking(Sys.RESTAKING).unbondingDelay()) {
+            // Operators who let a forced request expire must still be slashable.
+            revert InvalidParams("forceDelay must be shorter than the restaking unbonding delay");
+        }
         if (p.epochLength == 0) revert InvalidParams("epochLength is zero");
+        if (2 * uint256(p.epochLength) >= Restaking(Sys.RESTAKING).unbondingDelay()) {
+            // A set's signatures count for up to two epochs; its stake must outlast them.
+            revert InvalidParams("two epochs must be shorter than the restaking unbonding delay");
+        }
         if (p.minStake < minSpnStake) revert InvalidParams("minStake below the network minimum");
     }
 }

@@ -22,6 +22,9 @@ contract Restaking is Initializable, ReentrancyGuard {
     bytes32 public constant REGISTER_TYPEHASH =
         keccak256("PharosSPN.RegisterOperator(uint256 chainId,address restaking,address operator)");
     uint256 public constant MAX_OPERATORS_PER_SPN = 256;
+    /// The least stake an operator may hold in an SPN after restaking: the operator list of
+    /// an SPN is bounded, so a seat costs real stake.
+    uint256 public constant MIN_OPERATOR_STAKE = 1 ether;
 
     uint256 public unbondingDelay;
     mapping(address => bytes32) public operatorKey;
@@ -32,6 +35,7 @@ contract Restaking is Initializable, ReentrancyGuard {
     mapping(uint32 => uint256) public totalStake;
     mapping(uint32 => address[]) internal _operators;
     mapping(uint32 => mapping(address => bool)) public isOperatorOf;
+    mapping(uint32 => mapping(address => uint256)) internal _position; // index + 1 in _operators
     mapping(bytes32 => bool) public evidenceUsed;
 
     event OperatorRegistered(address indexed operator, bytes32 key);
@@ -48,6 +52,7 @@ contract Restaking is Initializable, ReentrancyGuard {
     error NotOperator();
     error SpnNotOpen(uint32 spnId);
     error ZeroAmount();
+    error BelowMinimumStake(uint256 minimum);
     error InsufficientStake();
     error TooManyOperators();
     error StillUnbonding(uint64 releaseAt);
@@ -91,10 +96,14 @@ contract Restaking is Initializable, ReentrancyGuard {
         if (st != Registry.Status.Registered && st != Registry.Status.Active) {
             revert SpnNotOpen(spnId);
         }
+        if (stakeOf[spnId][msg.sender] + amount < MIN_OPERATOR_STAKE) {
+            revert BelowMinimumStake(MIN_OPERATOR_STAKE);
+        }
         if (!isOperatorOf[spnId][msg.sender]) {
             if (_operators[spnId].length >= MAX_OPERATORS_PER_SPN) revert TooManyOperators();
             isOperatorOf[spnId][msg.sender] = true;
             _operators[spnId].push(msg.sender);
+            _position[spnId][msg.sender] = _operators[spnId].length;
         }
         IERC20(Sys.LST).safeTransferFrom(msg.sender, address(this), amount);
         stakeOf[spnId][msg.sender] += amount;
@@ -106,7 +115,12 @@ contract Restaking is Initializable, ReentrancyGuard {
     ///         a further unstake restarts the delay for the whole pending amount.
     function unstake(uint32 spnId, uint256 amount) external {
         if (amount == 0) revert ZeroAmount();
-        if (stakeOf[spnId][msg.sender] < amount) revert InsufficientStake();
+        uint256 held = stakeOf[spnId][msg.sender];
+        if (held < amount) revert InsufficientStake();
+        // All or down to the minimum: a seat is never held for dust.
+        if (held - amount != 0 && held - amount < MIN_OPERATOR_STAKE) {
+            revert BelowMinimumStake(MIN_OPERATOR_STAKE);
+        }
         stakeOf[spnId][msg.sender] -= amount;
         totalStake[spnId] -= amount;
         unstakingOf[spnId][msg.sender] += amount;
@@ -122,6 +136,8 @@ contract Restaking is Initializable, ReentrancyGuard {
         uint64 release = releaseAt[spnId][msg.sender];
         if (block.timestamp < release) revert StillUnbonding(release);
         unstakingOf[spnId][msg.sender] = 0;
+        // An operator with nothing left in the SPN gives up its seat in the operator list.
+        if (stakeOf[spnId][msg.sender] == 0) _leave(spnId, msg.sender);
         IERC20(Sys.LST).safeTransfer(msg.sender, amount);
         emit Withdrawn(spnId, msg.sender, amount);
     }
@@ -155,9 +171,21 @@ contract Restaking is Initializable, ReentrancyGuard {
     function slashSpn(uint32 spnId, bytes32 reason) external returns (uint256 slashed) {
         if (msg.sender != Sys.BRIDGE) revert OnlyBridge();
         address[] storage ops = _operators[spnId];
-        for (uint256 i = 0; i < ops.length; i++) {
-            slashed += _slash(spnId, ops[i], reason);
+        // Backwards: each slashed operator leaves the list by swap-and-pop.
+        for (uint256 i = ops.length; i > 0; i--) {
+            slashed += _slash(spnId, ops[i - 1], reason);
         }
+    }
+
+    function _leave(uint32 spnId, address operator) internal {
+        address[] storage ops = _operators[spnId];
+        uint256 index = _position[spnId][operator];
+        address last = ops[ops.length - 1];
+        ops[index - 1] = last;
+        _position[spnId][last] = index;
+        ops.pop();
+        delete _position[spnId][operator];
+        isOperatorOf[spnId][operator] = false;
     }
 
     function operatorsOf(uint32 spnId) external view returns (address[] memory) {
@@ -175,6 +203,7 @@ contract Restaking is Initializable, ReentrancyGuard {
         stakeOf[spnId][operator] = 0;
         unstakingOf[spnId][operator] = 0;
         totalStake[spnId] -= active;
+        _leave(spnId, operator);
         LiquidStake(Sys.LST).burn(amount);
         emit Slashed(spnId, operator, amount, reason);
     }

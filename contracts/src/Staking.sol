@@ -4,6 +4,7 @@ pragma solidity ^0.8.24;
 import {Initializable} from "@openzeppelin/contracts/proxy/utils/Initializable.sol";
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
 import {LiquidStake} from "./LiquidStake.sol";
+import {Ed25519} from "./lib/Ed25519.sol";
 import {SystemAddresses as Sys} from "./lib/SystemAddresses.sol";
 
 /// @title Staking
@@ -16,6 +17,8 @@ contract Staking is Initializable, ReentrancyGuard {
         uint64 releaseAt;
     }
 
+    bytes32 public constant REGISTER_TYPEHASH =
+        keccak256("PharosSPN.RegisterValidator(uint256 chainId,address staking,address validator)");
     uint256 public constant MAX_VALIDATORS = 128;
 
     uint256 public unbondingDelay;
@@ -26,15 +29,18 @@ contract Staking is Initializable, ReentrancyGuard {
     mapping(bytes32 => address) public keyOwner;
     address[] internal _validators;
     mapping(address => Unbonding[]) internal _unbondings;
+    mapping(address => uint256) internal _validatorPosition; // index + 1 in _validators
 
     event Staked(address indexed account, uint256 amount);
     event ValidatorRegistered(address indexed account, bytes32 key);
+    event ValidatorRemoved(address indexed account);
     event Unbonded(address indexed account, uint256 amount, uint64 releaseAt);
     event Withdrawn(address indexed account, uint256 amount);
 
     error ZeroAmount();
     error InvalidKey();
     error AlreadyRegistered();
+    error InvalidProofOfPossession();
     error TooManyValidators();
     error InsufficientBond();
     error TooManyUnbondings();
@@ -59,14 +65,26 @@ contract Staking is Initializable, ReentrancyGuard {
         emit Staked(msg.sender, msg.value);
     }
 
-    /// @notice Register the caller as a validator with its ed25519 consensus key.
-    function registerValidator(bytes32 key) external {
+    /// @notice The message a validator's key signs to prove it holds the key.
+    function registrationDigest(address validator) public view returns (bytes32) {
+        return keccak256(abi.encode(REGISTER_TYPEHASH, block.chainid, address(this), validator));
+    }
+
+    /// @notice Register the caller as a validator with its ed25519 consensus key; `signature`
+    ///         is the key's signature of `registrationDigest(msg.sender)`, so nobody can claim
+    ///         (and block) a key they do not hold.
+    function registerValidator(bytes32 key, bytes calldata signature) external {
         if (key == bytes32(0) || keyOwner[key] != address(0)) revert InvalidKey();
         if (validatorKey[msg.sender] != bytes32(0)) revert AlreadyRegistered();
+        if (!Ed25519.verify(key, signature, abi.encodePacked(registrationDigest(msg.sender)))) {
+            revert InvalidProofOfPossession();
+        }
+        if (bonded[msg.sender] < minValidatorStake) revert InsufficientBond();
         if (_validators.length >= MAX_VALIDATORS) revert TooManyValidators();
         validatorKey[msg.sender] = key;
         keyOwner[key] = msg.sender;
         _validators.push(msg.sender);
+        _validatorPosition[msg.sender] = _validators.length;
         emit ValidatorRegistered(msg.sender, key);
     }
 
@@ -78,6 +96,10 @@ contract Staking is Initializable, ReentrancyGuard {
         if (_unbondings[msg.sender].length >= 32) revert TooManyUnbondings();
         bonded[msg.sender] -= amount;
         totalBonded -= amount;
+        // A validator whose bond falls below the minimum leaves the set (and frees its seat).
+        if (_validatorPosition[msg.sender] != 0 && bonded[msg.sender] < minValidatorStake) {
+            _removeValidator(msg.sender);
+        }
         LiquidStake(Sys.LST).burnFrom(msg.sender, amount);
         uint64 releaseAt = uint64(block.timestamp + unbondingDelay);
         _unbondings[msg.sender].push(Unbonding(amount, releaseAt));
@@ -101,6 +123,18 @@ contract Staking is Initializable, ReentrancyGuard {
         (bool ok,) = msg.sender.call{value: paid}("");
         if (!ok) revert TransferFailed();
         emit Withdrawn(msg.sender, paid);
+    }
+
+    function _removeValidator(address v) internal {
+        uint256 index = _validatorPosition[v];
+        address last = _validators[_validators.length - 1];
+        _validators[index - 1] = last;
+        _validatorPosition[last] = index;
+        _validators.pop();
+        delete _validatorPosition[v];
+        delete keyOwner[validatorKey[v]];
+        delete validatorKey[v];
+        emit ValidatorRemoved(v);
     }
 
     function unbondings(address account) external view returns (Unbonding[] memory) {

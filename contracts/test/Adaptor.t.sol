@@ -333,7 +333,8 @@ contract AdaptorTest is SystemFixture {
         bool small = seed % 2 == 0; // small integer ratios hit the boundaries often
         for (uint256 i = 0; i < n; i++) {
             uint256 r = uint256(keccak256(abi.encode(seed, i)));
-            stakes[i] = small ? bound(r, 1, 4) * 10 ether : bound(r, 1, 1000 ether);
+            // Each operator restakes at least the operator minimum (1 ether).
+            stakes[i] = small ? bound(r, 1, 4) * 10 ether : bound(r, 1 ether, 1000 ether);
         }
         if (!small) stakes[0] += MIN_SPN_STAKE;
         for (uint256 i = 0; i < n; i++) {
@@ -369,6 +370,176 @@ contract AdaptorTest is SystemFixture {
                 err, abi.encodeWithSelector(Adaptor.NoQuorum.selector, signed, total), "NoQuorum"
             );
         }
+    }
+
+    // ---- epoch expiry: an epoch's set signs for at most two epoch lengths ----
+
+    function _expiresAt(uint32 spnId) internal view returns (uint256) {
+        Registry.Spn memory s = registry.spn(spnId);
+        return uint256(s.epochStartedAt) + 2 * uint256(s.params.epochLength);
+    }
+
+    function _expired(uint32 spnId) internal view returns (bytes memory) {
+        return abi.encodeWithSelector(
+            Adaptor.EpochExpired.selector, registry.currentEpoch(spnId), _expiresAt(spnId)
+        );
+    }
+
+    function test_CheckpointAtExpiryRejectedOneSecondBeforeAccepted() public {
+        uint256 started = registry.spn(SPN).epochStartedAt;
+        uint256 expiresAt = started + 2 * EPOCH_LENGTH;
+        assertEq(_expiresAt(SPN), expiresAt, "two epoch lengths");
+        vm.warp(expiresAt - 1);
+        _submit(_checkpoint(SPN, 100, ROOT), _range(3));
+        assertEq(registry.latestCheckpoint(SPN).height, 100, "accepted one second before");
+        vm.warp(expiresAt);
+        _expectSubmitRevert(
+            _checkpoint(SPN, 200, ROOT),
+            _range(3),
+            abi.encodeWithSelector(Adaptor.EpochExpired.selector, uint64(1), expiresAt)
+        );
+        // And ever after, until the epoch rotates.
+        vm.warp(expiresAt + 30 days);
+        _expectSubmitRevert(
+            _checkpoint(SPN, 200, ROOT),
+            _range(3),
+            abi.encodeWithSelector(Adaptor.EpochExpired.selector, uint64(1), expiresAt)
+        );
+        assertEq(registry.latestCheckpoint(SPN).height, 100, "nothing more finalized");
+    }
+
+    function test_CheckpointAfterOneEpochLengthStillAccepted() public {
+        // Rotation is allowed from one epoch length on, but nobody has to rotate at once:
+        // the set still signs until two epoch lengths have passed.
+        uint256 started = registry.spn(SPN).epochStartedAt;
+        vm.warp(started + EPOCH_LENGTH);
+        _submit(_checkpoint(SPN, 100, ROOT), _range(3));
+        vm.warp(started + 2 * EPOCH_LENGTH - 1);
+        _submit(_checkpoint(SPN, 200, ROOT), _range(3));
+        assertEq(registry.latestCheckpoint(SPN).height, 200, "both accepted");
+    }
+
+    function test_RotationRestoresAcceptance() public {
+        uint256 expiresAt = _expiresAt(SPN);
+        vm.warp(expiresAt);
+        Checkpoint memory c = _checkpoint(SPN, 100, ROOT);
+        _expectSubmitRevert(c, _range(3), _expired(SPN));
+        management.rotateEpoch(SPN);
+        assertEq(registry.currentEpoch(SPN), 2, "epoch 2");
+        // The new window runs two epoch lengths from the rotation.
+        uint256 newExpiry = block.timestamp + 2 * EPOCH_LENGTH;
+        assertEq(_expiresAt(SPN), newExpiry, "window restarted");
+        // The stale epoch-1 checkpoint is now the wrong epoch; a fresh one is accepted.
+        _expectSubmitRevert(
+            c, _range(3), abi.encodeWithSelector(Adaptor.WrongEpoch.selector, uint64(1), uint64(2))
+        );
+        _submit(_checkpoint(SPN, 100, ROOT), _range(3));
+        vm.warp(newExpiry - 1);
+        _submit(_checkpoint(SPN, 200, ROOT), _range(3));
+        vm.warp(newExpiry);
+        _expectSubmitRevert(
+            _checkpoint(SPN, 300, ROOT),
+            _range(3),
+            abi.encodeWithSelector(Adaptor.EpochExpired.selector, uint64(2), newExpiry)
+        );
+        // Rotating again restores it again.
+        management.rotateEpoch(SPN);
+        _submit(_checkpoint(SPN, 300, ROOT), _range(3));
+        assertEq(registry.latestCheckpoint(SPN).height, 300, "accepted in epoch 3");
+        assertEq(registry.latestCheckpoint(SPN).epoch, 3, "by epoch 3");
+    }
+
+    function test_EarlyRotationWindowCountsFromRotation() public {
+        // Rotated as early as allowed: the window of epoch 2 starts at the rotation, not at
+        // the end of epoch 1's window.
+        uint256 started = registry.spn(SPN).epochStartedAt;
+        vm.warp(started + EPOCH_LENGTH);
+        management.rotateEpoch(SPN);
+        uint256 expiresAt = started + 3 * EPOCH_LENGTH;
+        assertEq(_expiresAt(SPN), expiresAt, "from the rotation");
+        vm.warp(expiresAt - 1);
+        _submit(_checkpoint(SPN, 100, ROOT), _range(3));
+        vm.warp(expiresAt);
+        _expectSubmitRevert(
+            _checkpoint(SPN, 200, ROOT),
+            _range(3),
+            abi.encodeWithSelector(Adaptor.EpochExpired.selector, uint64(2), expiresAt)
+        );
+    }
+
+    function test_ExpiryFollowsTheSpnsEpochLength() public {
+        Registry.Params memory p = _defaultParams();
+        p.epochLength = 3 hours;
+        vm.prank(SPN_OWNER);
+        management.register(8, "short epochs", Registry.ConsensusKind.Bft, p);
+        _restake(_operatorAddr(8, 0), 8, MIN_SPN_STAKE);
+        management.activate(8);
+        uint256 expiresAt = block.timestamp + 6 hours;
+        vm.warp(expiresAt - 1);
+        _submit(_checkpoint(8, 100, ROOT), _range(1));
+        vm.warp(expiresAt);
+        _expectSubmitRevert(
+            _checkpoint(8, 200, ROOT),
+            _range(1),
+            abi.encodeWithSelector(Adaptor.EpochExpired.selector, uint64(1), expiresAt)
+        );
+        // SPN 7 (one-day epochs, activated at the same time) is still open.
+        _submit(_checkpoint(SPN, 100, ROOT), _range(3));
+    }
+
+    function test_ExpiryCheckOrder() public {
+        vm.warp(_expiresAt(SPN));
+        Checkpoint memory c = _checkpoint(SPN, 100, ROOT);
+        // Argument shape and the epoch number are checked first...
+        uint256[] memory idx = _range(3);
+        bytes[] memory two = _signatures(c, _range(2));
+        vm.expectRevert(Adaptor.LengthMismatch.selector);
+        adaptor.submitCheckpoint(c, idx, two);
+        vm.expectRevert(Adaptor.NoSigners.selector);
+        adaptor.submitCheckpoint(c, new uint256[](0), new bytes[](0));
+        Checkpoint memory future = _checkpoint(SPN, 100, ROOT);
+        future.epoch = 2; // (epoch 2 has no set yet: the signatures are never looked at)
+        bytes[] memory sigs = _signatures(c, idx);
+        vm.expectRevert(abi.encodeWithSelector(Adaptor.WrongEpoch.selector, uint64(2), uint64(1)));
+        adaptor.submitCheckpoint(future, idx, sigs);
+        // ...then the expiry, before roots, heights and signatures.
+        _expectSubmitRevert(_checkpoint(SPN, 100, bytes32(0)), _range(3), _expired(SPN));
+        _expectSubmitRevert(_checkpoint(SPN, 0, ROOT), _range(3), _expired(SPN));
+        _expectSubmitRevert(c, _idx(0, 1), _expired(SPN)); // no quorum either
+        bytes[] memory forged = new bytes[](3);
+        vm.expectRevert(_expired(SPN));
+        adaptor.submitCheckpoint(c, idx, forged);
+    }
+
+    function test_FinalizedStateStillRelaysAfterExpiry() public {
+        Recipient r = new Recipient();
+        bytes memory m = _toRecipient(r, 0);
+        _finalize(SPN, 100, ROOT);
+        vm.warp(_expiresAt(SPN) + 1 days);
+        // No new checkpoints, but what was finalized stays usable.
+        _relayAt(SPN, 100, ROOT, m);
+        assertEq(r.calls(), 1, "relayed against the older checkpoint");
+    }
+
+    /// Accepted iff less than two epoch lengths passed since the epoch started.
+    function testFuzz_ExpiryBoundary(uint256 dt) public {
+        uint256 started = registry.spn(SPN).epochStartedAt;
+        uint256 d = bound(dt, 0, 3 * EPOCH_LENGTH);
+        // Often right at the boundary.
+        if (dt % 3 == 0) d = 2 * EPOCH_LENGTH - 1 + (dt >> 2) % 2;
+        vm.warp(started + d);
+        Checkpoint memory c = _checkpoint(SPN, 100, ROOT);
+        bytes[] memory sigs = _signatures(c, _range(3));
+        uint256[] memory idx = _range(3);
+        if (d >= 2 * EPOCH_LENGTH) {
+            vm.expectRevert(
+                abi.encodeWithSelector(
+                    Adaptor.EpochExpired.selector, uint64(1), started + 2 * EPOCH_LENGTH
+                )
+            );
+        }
+        adaptor.submitCheckpoint(c, idx, sigs);
+        assertEq(registry.latestCheckpoint(SPN).height, d < 2 * EPOCH_LENGTH ? 100 : 0, "height");
     }
 
     // ---- relayMessage: proofs ----

@@ -7,6 +7,7 @@ import {Adaptor} from "../src/Adaptor.sol";
 import {Bridge} from "../src/Bridge.sol";
 import {Mailbox} from "../src/Mailbox.sol";
 import {Registry} from "../src/Registry.sol";
+import {Restaking} from "../src/Restaking.sol";
 import {Checkpoint} from "../src/lib/Checkpoint.sol";
 import {Message} from "../src/lib/Message.sol";
 import {SpnLayout} from "../src/lib/SpnLayout.sol";
@@ -344,11 +345,117 @@ contract BridgeTest is SystemFixture {
         vm.expectRevert(abi.encodeWithSelector(Bridge.SpnNotOpen.selector, uint32(99)));
         bridge.requestForcedWithdrawal{value: FORCE_BOND}(99, NATIVE, 1);
         vm.stopPrank();
+        // Registered, not yet active.
+        _registerSpn(9);
+        vm.prank(ALICE);
+        vm.expectRevert(abi.encodeWithSelector(Bridge.SpnNotOpen.selector, uint32(9)));
+        bridge.requestForcedWithdrawal{value: FORCE_BOND}(9, NATIVE, 1);
         vm.prank(Sys.BRIDGE);
         management.freeze(SPN);
         vm.prank(ALICE);
         vm.expectRevert(abi.encodeWithSelector(Bridge.SpnNotOpen.selector, SPN));
         bridge.requestForcedWithdrawal{value: FORCE_BOND}(SPN, NATIVE, 1);
+        assertEq(bridge.forcedCount(), 0, "no request recorded");
+        assertEq(ALICE.balance, 1 ether, "bond kept by the user");
+    }
+
+    // ---- escape hatch of a retired SPN ----
+
+    function test_ForcedWithdrawalOnRetiredSpn() public {
+        _depositNative(SPN, BOB, 10 ether);
+        vm.prank(SPN_OWNER);
+        management.retire(SPN);
+        // Retired: no new deposits, and users cannot message it directly...
+        vm.deal(BOB, 1 ether);
+        vm.prank(BOB);
+        vm.expectRevert(abi.encodeWithSelector(Bridge.SpnNotOpen.selector, SPN));
+        bridge.depositNative{value: 1 ether}(SPN, BOB);
+        vm.prank(BOB);
+        vm.expectRevert(abi.encodeWithSelector(Mailbox.InvalidDestination.selector, SPN));
+        mailbox.dispatch(SPN, _b32(BOB), "let me out");
+
+        // ...but the escape hatch stays open, and the request is queued for the SPN.
+        uint256 queued = mailbox.queueLength(SPN);
+        uint256 t = block.timestamp;
+        uint256 id = _request(BOB, SPN, NATIVE, 4 ether);
+        Bridge.ForcedRequest memory r = bridge.forcedRequest(id);
+        assertTrue(r.state == Bridge.ForceState.Pending, "pending");
+        assertEq(r.spnId, SPN, "spn");
+        assertEq(r.deadline, t + FORCE_DELAY, "deadline");
+        assertEq(r.bond, FORCE_BOND, "bond");
+        assertEq(mailbox.queueLength(SPN), queued + 1, "dispatched to the retired SPN");
+        bytes32 mid = mailbox.queueAt(SPN, queued);
+        assertTrue(mailbox.status(mid) == Mailbox.Status.Queued, "queued");
+        (uint8 kind, address token, address to, uint256 amount, uint256 ref) = _decodeBody(mid);
+        assertEq(kind, 3, "force kind");
+        assertEq(token, NATIVE, "token");
+        assertEq(to, BOB, "user");
+        assertEq(amount, 4 ether, "amount");
+        assertEq(ref, id, "request id");
+
+        // The retired SPN still checkpoints, proves it processed the request, and the bond
+        // comes back; it stays retired.
+        (uint64 h, SlotProof memory proof) = _proveProcessed(SPN, id);
+        bridge.confirmForcedWithdrawal(id, h, proof);
+        assertTrue(bridge.forcedRequest(id).state == Bridge.ForceState.Processed, "processed");
+        assertEq(BOB.balance, 1 ether + FORCE_BOND, "bond back");
+        assertTrue(registry.status(SPN) == Registry.Status.Retired, "still retired");
+        // Its withdrawal still pays from the escrow.
+        _relay(SPN, _withdrawMessage(SPN, 0, NATIVE, BOB, 4 ether, 1));
+        assertEq(bridge.escrowed(SPN, NATIVE), 6 ether, "paid from escrow");
+    }
+
+    function test_IgnoredForcedWithdrawalFreezesRetiredSpn() public {
+        _depositNative(SPN, ALICE, 10 ether);
+        bytes32 root = keccak256("before retirement");
+        _finalize(SPN, 500, root);
+        vm.prank(SPN_OWNER);
+        management.retire(SPN);
+        uint256 id = _request(ALICE, SPN, NATIVE, 10 ether);
+        vm.warp(block.timestamp + FORCE_DELAY + 1);
+        uint256 supply = lst.totalSupply();
+        bridge.freeze(id);
+        assertTrue(registry.status(SPN) == Registry.Status.Frozen, "frozen");
+        assertEq(restaking.totalStake(SPN), 0, "operators slashed");
+        assertEq(lst.totalSupply(), supply - 30 ether, "stake burned");
+        assertEq(ALICE.balance, FORCE_BOND, "bond back");
+        // The user exits with the balance proven at the last checkpoint.
+        SlotProof memory p = _exitProof(root, NATIVE, ALICE, 10 ether);
+        vm.prank(ALICE);
+        bridge.exit(SPN, NATIVE, 10 ether, p);
+        assertEq(ALICE.balance, FORCE_BOND + 10 ether, "exited");
+        // Once frozen, no more forced requests.
+        vm.deal(ALICE, ALICE.balance + FORCE_BOND);
+        vm.prank(ALICE);
+        vm.expectRevert(abi.encodeWithSelector(Bridge.SpnNotOpen.selector, SPN));
+        bridge.requestForcedWithdrawal{value: FORCE_BOND}(SPN, NATIVE, 1);
+    }
+
+    function test_RetiredSpnOperatorsUnbondingStaySlashable() public {
+        // forceDelay < restaking unbonding delay: operators who start unstaking when a
+        // forced request arrives are still slashable when it expires.
+        vm.prank(SPN_OWNER);
+        management.retire(SPN);
+        uint256 id = _request(ALICE, SPN, NATIVE, 1 ether);
+        for (uint256 i = 0; i < 3; i++) {
+            address op = _operatorAddr(SPN, i);
+            vm.prank(op);
+            restaking.unstake(SPN, 10 ether);
+        }
+        vm.warp(bridge.forcedRequest(id).deadline + 1);
+        for (uint256 i = 0; i < 3; i++) {
+            address op = _operatorAddr(SPN, i);
+            uint64 release = restaking.releaseAt(SPN, op);
+            vm.prank(op);
+            vm.expectRevert(abi.encodeWithSelector(Restaking.StillUnbonding.selector, release));
+            restaking.withdraw(SPN);
+        }
+        uint256 supply = lst.totalSupply();
+        bridge.freeze(id);
+        assertEq(lst.totalSupply(), supply - 30 ether, "unbonding stake burned");
+        for (uint256 i = 0; i < 3; i++) {
+            assertEq(restaking.unstakingOf(SPN, _operatorAddr(SPN, i)), 0, "slashed");
+        }
     }
 
     function _proveProcessed(uint32 spnId, uint256 requestId)

@@ -2,7 +2,10 @@
 pragma solidity ^0.8.24;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {Adaptor} from "../src/Adaptor.sol";
 import {Mailbox} from "../src/Mailbox.sol";
+import {Registry} from "../src/Registry.sol";
+import {Restaking} from "../src/Restaking.sol";
 import {Checkpoint} from "../src/lib/Checkpoint.sol";
 import {Message} from "../src/lib/Message.sol";
 import {SpnLayout} from "../src/lib/SpnLayout.sol";
@@ -44,6 +47,9 @@ contract Handler is SystemHelpers {
     uint256 internal _salt;
     mapping(uint32 => uint32) internal _nonce;
     mapping(bytes4 => uint256) public calls;
+    uint256 public expiredRejected; // checkpoints refused because their epoch had expired
+    uint256 public freshRotations; // rotations to reopen an expired epoch before a relay
+    uint256 public boundaryProbes; // checkpoints submitted right at the expiry boundary
 
     constructor(address usd, address fee, Recipient r) {
         tokens = [NATIVE, usd, fee];
@@ -97,7 +103,25 @@ contract Handler is SystemHelpers {
         }
     }
 
+    /// When the current epoch of `spnId` signs checkpoints no more.
+    function _expiresAt(uint32 spnId) internal view returns (uint256) {
+        Registry.Spn memory s = registry.spn(spnId);
+        return uint256(s.epochStartedAt) + 2 * uint256(s.params.epochLength);
+    }
+
+    /// Rotate the epoch if it has expired (rotation is always allowed by then).
+    function _keepFresh(uint32 spnId) internal {
+        if (block.timestamp < _expiresAt(spnId)) return;
+        try management.rotateEpoch(spnId) {
+            freshRotations++;
+        } catch {
+            _unexpected("rotation of an expired epoch failed");
+        }
+        if (block.timestamp >= _expiresAt(spnId)) _unexpected("rotation did not reopen");
+    }
+
     function _finalizeTracked(uint32 spnId, uint64 height, bytes32 root) internal {
+        _keepFresh(spnId);
         _finalize(spnId, height, root);
         _recordFinalized(spnId, height, root);
     }
@@ -399,20 +423,82 @@ contract Handler is SystemHelpers {
         }
         bytes[] memory sigs = _sigs(p, c);
         bool quorum = p.signed * 3 > p.total * 2 && p.signed * 10_000 >= p.total * 6667;
-        bool expectOk = (kind == 0 || kind == 1) && quorum;
+        // The epoch's set signs for two epoch lengths from its start; a wrong epoch number is
+        // reported first, everything else about the checkpoint after the expiry.
+        uint256 expiresAt = _expiresAt(spnId);
+        bool expectOk = (kind == 0 || kind == 1) && quorum && block.timestamp < expiresAt;
         try adaptor.submitCheckpoint(c, p.idx, sigs) {
             if (!expectOk) _unexpected("bad checkpoint accepted");
             _recordFinalized(spnId, height, root);
-        } catch {
+        } catch (bytes memory err) {
             if (expectOk) _unexpected("good checkpoint rejected");
+            _checkRejection(spnId, kind == 5, c.epoch, expiresAt, err);
+        }
+    }
+
+    /// A refused checkpoint claiming `epoch`: a wrong epoch number is reported first, then
+    /// an expired epoch (before roots, heights and signatures); a live epoch never expired.
+    function _checkRejection(
+        uint32 spnId,
+        bool wrongEpoch,
+        uint64 epoch,
+        uint256 expiresAt,
+        bytes memory err
+    ) internal {
+        if (wrongEpoch) {
+            bytes memory want = abi.encodeWithSelector(
+                Adaptor.WrongEpoch.selector, epoch, registry.currentEpoch(spnId)
+            );
+            if (keccak256(err) != keccak256(want)) _unexpected("wrong epoch not reported first");
+        } else if (block.timestamp >= expiresAt) {
+            expiredRejected++;
+            bytes memory want =
+                abi.encodeWithSelector(Adaptor.EpochExpired.selector, epoch, expiresAt);
+            if (keccak256(err) != keccak256(want)) _unexpected("expiry not reported");
+        } else if (bytes4(err) == Adaptor.EpochExpired.selector) {
+            _unexpected("live epoch reported expired");
+        }
+    }
+
+    /// A good checkpoint (every member signs) right at the expiry boundary of the current
+    /// epoch: one second before it is accepted, at it refused.
+    function submitAtExpiryBoundary(uint256 spnSeed, bool atExpiry, uint256 heightSeed)
+        external
+        track
+    {
+        uint32 spnId = _spn(spnSeed);
+        // Past the boundary already: reopen the epoch and probe the new window.
+        if (block.timestamp >= _expiresAt(spnId)) _keepFresh(spnId);
+        uint256 expiresAt = _expiresAt(spnId);
+        uint256 target = atExpiry ? expiresAt : expiresAt - 1;
+        if (block.timestamp > target) return;
+        vm.warp(target);
+        boundaryProbes++;
+        uint64 height = registry.latestCheckpoint(spnId).height + uint64(bound(heightSeed, 1, 50));
+        bytes32 root = keccak256(abi.encode("boundary root", spnId, _salt++));
+        Checkpoint memory c = _checkpoint(spnId, height, root);
+        Signers memory p = _pickSigners(spnId, c.epoch, false, heightSeed);
+        bytes[] memory sigs = _sigs(p, c);
+        try adaptor.submitCheckpoint(c, p.idx, sigs) {
+            if (atExpiry) _unexpected("checkpoint at expiry accepted");
+            _recordFinalized(spnId, height, root);
+        } catch (bytes memory err) {
+            if (!atExpiry) _unexpected("checkpoint one second before expiry rejected");
+            bytes memory want =
+                abi.encodeWithSelector(Adaptor.EpochExpired.selector, c.epoch, expiresAt);
+            if (keccak256(err) != keccak256(want)) _unexpected("expiry not reported at boundary");
+            expiredRejected++;
         }
     }
 
     function rotateEpoch(uint256 spnSeed) external track {
         uint32 spnId = _spn(spnSeed);
         vm.warp(block.timestamp + EPOCH_LENGTH);
-        try management.rotateEpoch(spnId) {}
-        catch {
+        try management.rotateEpoch(spnId) {
+            if (_expiresAt(spnId) != block.timestamp + 2 * EPOCH_LENGTH) {
+                _unexpected("rotation did not restart the window");
+            }
+        } catch {
             _unexpected("rotation failed");
         }
     }
@@ -477,7 +563,7 @@ contract InvariantsTest is SystemFixture {
     }
 
     function targetSelectors() public view returns (FuzzSelector[] memory s) {
-        bytes4[] memory sel = new bytes4[](12);
+        bytes4[] memory sel = new bytes4[](13);
         sel[0] = Handler.depositNative.selector;
         sel[1] = Handler.depositToken.selector;
         sel[2] = Handler.withdrawViaMailbox.selector;
@@ -490,6 +576,7 @@ contract InvariantsTest is SystemFixture {
         sel[9] = Handler.submitCheckpoint.selector;
         sel[10] = Handler.rotateEpoch.selector;
         sel[11] = Handler.warp.selector;
+        sel[12] = Handler.submitAtExpiryBoundary.selector;
         s = new FuzzSelector[](1);
         s[0] = FuzzSelector(address(handler), sel);
     }
@@ -600,5 +687,265 @@ contract InvariantsTest is SystemFixture {
         for (uint256 i = 0; i < b.length; i++) {
             b[i] = m[77 + i];
         }
+    }
+}
+
+/// Random restakes (some below the operator minimum), unstakes (some that would leave less
+/// than the minimum), withdrawals and slashes (by evidence and of the whole SPN) by a small
+/// pool of operators on one SPN; the operator list must stay exactly the set of operators
+/// holding active or unbonding stake there (swap-and-pop on leaving or being slashed), each
+/// once, and no operator ever holds a non-zero active stake below the minimum.
+contract OperatorHandler is SystemHelpers {
+    uint32 public constant SPN = 9;
+    uint256 public constant POOL = 8;
+    uint256 internal constant MIN = 1 ether; // Restaking.MIN_OPERATOR_STAKE
+
+    uint256 public unexpected;
+    string public lastUnexpected;
+    mapping(bytes4 => uint256) public calls;
+    uint256 public belowMinimum; // restakes refused for the minimum
+    uint256 public unstakesBelowMinimum; // unstakes refused for leaving dust
+    uint256 public joins; // operators that took a seat
+    uint256 public leaves; // operators that gave their seat up (withdrawal or slash)
+    uint256 public slashes; // operators slashed (each counted once per slash)
+
+    // Ghost LST flows into and out of Restaking for SPN 9.
+    uint256 public ghostIn;
+    uint256 public ghostOut;
+    uint256 public ghostBurned;
+
+    uint64 internal _evidenceHeight = 1;
+    address internal _lastEvidenceOp;
+    uint64 internal _lastEvidenceHeight;
+
+    function _unexpected(string memory what) internal {
+        unexpected++;
+        lastUnexpected = what;
+    }
+
+    function operator(uint256 i) public pure returns (address) {
+        return _operatorAddr(SPN, i);
+    }
+
+    function restake(uint256 opSeed, uint256 amount) external {
+        calls[msg.sig]++;
+        address op = operator(opSeed % POOL);
+        uint256 a = bound(amount, 1, 3 ether);
+        _registerOperator(op);
+        _mintLst(op, a);
+        uint256 before = restaking.stakeOf(SPN, op);
+        bool listed = restaking.isOperatorOf(SPN, op);
+        bool expectOk = before + a >= MIN;
+        vm.startPrank(op);
+        lst.approve(Sys.RESTAKING, a);
+        try restaking.restake(SPN, a) {
+            if (!listed) joins++;
+            ghostIn += a;
+            if (!expectOk) _unexpected("restake below the minimum accepted");
+            if (restaking.stakeOf(SPN, op) != before + a) _unexpected("stake not added");
+        } catch {
+            if (!expectOk) belowMinimum++;
+            if (expectOk) _unexpected("restake at or above the minimum rejected");
+            if (restaking.isOperatorOf(SPN, op) != listed) _unexpected("failed restake listed");
+        }
+        vm.stopPrank();
+    }
+
+    /// The first operator from `seed` on with `stake` (active) or pending stake, else the
+    /// one at `seed`.
+    function _pick(uint256 seed, bool active) internal view returns (address) {
+        for (uint256 k = 0; k < POOL; k++) {
+            address o = operator((seed % POOL + k) % POOL);
+            uint256 v = active ? restaking.stakeOf(SPN, o) : restaking.unstakingOf(SPN, o);
+            if (v > 0) return o;
+        }
+        return operator(seed % POOL);
+    }
+
+    /// Modes: 0 everything, 1 down to exactly the minimum, 2 down to one wei below it,
+    /// 3 down to one wei, else a random amount. Accepted iff what is left is 0 or at least
+    /// the minimum.
+    function unstake(uint256 opSeed, uint256 amount, uint8 mode) external {
+        calls[msg.sig]++;
+        address op = _pick(opSeed, true);
+        uint256 st = restaking.stakeOf(SPN, op);
+        if (st == 0) return;
+        uint256 m = mode % 6;
+        uint256 a = bound(amount, 1, st);
+        if (m == 0) a = st;
+        else if (m == 1 && st > MIN) a = st - MIN;
+        else if (m == 2 && st >= MIN) a = st - MIN + 1;
+        else if (m == 3 && st > 1) a = st - 1;
+        uint256 pending = restaking.unstakingOf(SPN, op);
+        bool expectOk = a == st || st - a >= MIN;
+        vm.prank(op);
+        try restaking.unstake(SPN, a) {
+            if (!expectOk) _unexpected("unstake leaving dust accepted");
+            if (restaking.stakeOf(SPN, op) != st - a) _unexpected("stake not reduced");
+            if (restaking.unstakingOf(SPN, op) != pending + a) _unexpected("pending not added");
+            if (!restaking.isOperatorOf(SPN, op)) _unexpected("unstaking lost the seat");
+        } catch (bytes memory err) {
+            if (expectOk) _unexpected("unstake rejected");
+            bytes memory want = abi.encodeWithSelector(Restaking.BelowMinimumStake.selector, MIN);
+            if (keccak256(err) != keccak256(want)) _unexpected("wrong unstake error");
+            if (restaking.stakeOf(SPN, op) != st) _unexpected("refused unstake moved stake");
+            unstakesBelowMinimum++;
+        }
+    }
+
+    function withdraw(uint256 opSeed, bool wait) external {
+        calls[msg.sig]++;
+        address op = _pick(opSeed, false);
+        if (wait && block.timestamp < restaking.releaseAt(SPN, op)) {
+            vm.warp(restaking.releaseAt(SPN, op));
+        }
+        uint256 pending = restaking.unstakingOf(SPN, op);
+        bool ready = pending > 0 && block.timestamp >= restaking.releaseAt(SPN, op);
+        bool leaving = ready && restaking.stakeOf(SPN, op) == 0;
+        vm.prank(op);
+        try restaking.withdraw(SPN) {
+            if (leaving) leaves++;
+            ghostOut += pending;
+            if (!ready) _unexpected("early or empty withdrawal accepted");
+            if (restaking.isOperatorOf(SPN, op) == leaving) _unexpected("seat kept or lost");
+        } catch {
+            if (ready) _unexpected("withdrawal rejected");
+        }
+    }
+
+    /// Evidence that an operator's key signed two roots at one height of SPN 9 (a fresh
+    /// height, or with `reuse` the last evidence again, which is refused). Slashes its active
+    /// and pending stake and takes it off the list; an unregistered key is unknown.
+    function slashEquivocation(uint256 opSeed, bool reuse) external {
+        calls[msg.sig]++;
+        bool fresh = !reuse || _lastEvidenceOp == address(0);
+        address op = fresh ? operator(opSeed % POOL) : _lastEvidenceOp;
+        uint64 height = fresh ? _evidenceHeight++ : _lastEvidenceHeight;
+        bytes32 k = _keyOf(op);
+        Checkpoint memory a = Checkpoint(SPN, 1, height, keccak256("block"), keccak256("a"));
+        Checkpoint memory b = Checkpoint(SPN, 1, height, keccak256("block"), keccak256("b"));
+        bytes memory sa = _sign(k, _digest(a));
+        bytes memory sb = _sign(k, _digest(b));
+        bool known = restaking.keyOwner(k) == op;
+        uint256 owed = restaking.stakeOf(SPN, op) + restaking.unstakingOf(SPN, op);
+        bool listed = restaking.isOperatorOf(SPN, op);
+        try restaking.slashEquivocation(a, sa, b, sb, k) returns (uint256 slashed) {
+            if (!known || !fresh) _unexpected("bad evidence accepted");
+            if (slashed != owed) _unexpected("slashed a different amount");
+            if (restaking.stakeOf(SPN, op) + restaking.unstakingOf(SPN, op) != 0) {
+                _unexpected("stake left after a slash");
+            }
+            if (restaking.isOperatorOf(SPN, op)) _unexpected("slashed operator still listed");
+            if (listed) {
+                leaves++;
+                slashes++;
+            }
+            ghostBurned += slashed;
+            _lastEvidenceOp = op;
+            _lastEvidenceHeight = height;
+        } catch {
+            if (known && fresh) _unexpected("good evidence rejected");
+        }
+    }
+
+    /// The Bridge slashes the whole SPN (a third of the calls, so the list also grows).
+    function slashSpn(uint256 seed) external {
+        calls[msg.sig]++;
+        if (seed % 3 != 0) return;
+        uint256 owed = 0;
+        uint256 listed = restaking.operatorsOf(SPN).length;
+        for (uint256 i = 0; i < POOL; i++) {
+            owed += restaking.stakeOf(SPN, operator(i)) + restaking.unstakingOf(SPN, operator(i));
+        }
+        vm.prank(Sys.BRIDGE);
+        try restaking.slashSpn(SPN, bytes32(seed)) returns (uint256 slashed) {
+            if (slashed != owed) _unexpected("spn slash took a different amount");
+            if (restaking.operatorsOf(SPN).length != 0) _unexpected("list not emptied");
+            leaves += listed;
+            slashes += listed;
+            ghostBurned += slashed;
+        } catch {
+            _unexpected("spn slash failed");
+        }
+    }
+
+    function warp(uint256 secs) external {
+        calls[msg.sig]++;
+        vm.warp(block.timestamp + bound(secs, 1, RESTAKING_UNBONDING_DELAY));
+    }
+}
+
+contract OperatorListInvariantsTest is SystemFixture {
+    struct FuzzSelector {
+        address addr;
+        bytes4[] selectors;
+    }
+
+    OperatorHandler internal handler;
+    uint32 internal constant SPN = 9;
+
+    function setUp() public override {
+        super.setUp();
+        _registerSpn(SPN);
+        handler = new OperatorHandler();
+        vm.label(address(handler), "OperatorHandler");
+    }
+
+    function targetContracts() public view returns (address[] memory t) {
+        t = new address[](1);
+        t[0] = address(handler);
+    }
+
+    function targetSelectors() public view returns (FuzzSelector[] memory s) {
+        bytes4[] memory sel = new bytes4[](6);
+        sel[0] = OperatorHandler.restake.selector;
+        sel[1] = OperatorHandler.unstake.selector;
+        sel[2] = OperatorHandler.withdraw.selector;
+        sel[3] = OperatorHandler.warp.selector;
+        sel[4] = OperatorHandler.slashEquivocation.selector;
+        sel[5] = OperatorHandler.slashSpn.selector;
+        s = new FuzzSelector[](1);
+        s[0] = FuzzSelector(address(handler), sel);
+    }
+
+    /// operatorsOf lists exactly the pool operators with active or unbonding stake, each
+    /// once; isOperatorOf agrees; active stakes sum to totalStake and the LST held covers
+    /// active plus unbonding stake.
+    function invariant_OperatorListMatchesStake() public view {
+        address[] memory ops = restaking.operatorsOf(SPN);
+        uint256 holders = 0;
+        uint256 active = 0;
+        uint256 pending = 0;
+        for (uint256 i = 0; i < handler.POOL(); i++) {
+            address o = handler.operator(i);
+            uint256 st = restaking.stakeOf(SPN, o);
+            uint256 un = restaking.unstakingOf(SPN, o);
+            active += st;
+            pending += un;
+            bool holds = st > 0 || un > 0;
+            if (holds) holders++;
+            assertTrue(st == 0 || st >= restaking.MIN_OPERATOR_STAKE(), "active stake is dust");
+            assertTrue(restaking.isOperatorOf(SPN, o) == holds, "isOperatorOf iff stake");
+            uint256 seen = 0;
+            for (uint256 j = 0; j < ops.length; j++) {
+                if (ops[j] == o) seen++;
+            }
+            assertEq(seen, holds ? 1 : 0, "listed once iff stake");
+        }
+        assertEq(ops.length, holders, "only stake holders listed");
+        assertEq(restaking.totalStake(SPN), active, "total stake");
+        assertEq(lst.balanceOf(Sys.RESTAKING), active + pending, "lst held");
+        assertEq(
+            lst.balanceOf(Sys.RESTAKING),
+            handler.ghostIn() - handler.ghostOut() - handler.ghostBurned(),
+            "lst held == restaked - withdrawn - slashed"
+        );
+        // Every seat taken was given up again or is still held.
+        assertEq(handler.joins(), handler.leaves() + ops.length, "joins == leaves + seats");
+    }
+
+    /// Every action's outcome matched the model (minimum stake, seats, unbonding).
+    function invariant_OperatorOutcomesMatchModel() public view {
+        if (handler.unexpected() != 0) revert(handler.lastUnexpected());
     }
 }

@@ -91,6 +91,66 @@ contract MailboxTest is SystemFixture {
         mailbox.dispatch(SPN, _b32(address(1)), "");
     }
 
+    function test_DispatchToRetiredSpnOnlyFromBridge() public {
+        vm.prank(SPN_OWNER);
+        management.retire(SPN2);
+        uint32 nonceBefore = mailbox.nonce(SPN2);
+        uint256 queued = mailbox.queueLength(SPN2);
+        // A plain user's dispatch is refused, to any recipient.
+        vm.prank(ALICE);
+        vm.expectRevert(abi.encodeWithSelector(Mailbox.InvalidDestination.selector, SPN2));
+        mailbox.dispatch(SPN2, _b32(address(1)), "hello");
+        vm.prank(ALICE);
+        vm.expectRevert(abi.encodeWithSelector(Mailbox.InvalidDestination.selector, SPN2));
+        mailbox.dispatch(SPN2, _b32(Sys.SPN_BRIDGE), "hello");
+        // So is a contract's (any caller but the Bridge).
+        vm.prank(Sys.ADAPTOR);
+        vm.expectRevert(abi.encodeWithSelector(Mailbox.InvalidDestination.selector, SPN2));
+        mailbox.dispatch(SPN2, _b32(address(1)), "hello");
+        assertEq(mailbox.nonce(SPN2), nonceBefore, "no nonce used");
+        assertEq(mailbox.queueLength(SPN2), queued, "nothing queued");
+
+        // The Bridge still reaches the retired SPN.
+        vm.prank(Sys.BRIDGE);
+        bytes32 id = mailbox.dispatch(SPN2, _b32(Sys.SPN_BRIDGE), "forced");
+        bytes memory expected = Message.format(
+            nonceBefore, _mainnet(), _b32(Sys.BRIDGE), SPN2, _b32(Sys.SPN_BRIDGE), "forced"
+        );
+        assertEq(id, keccak256(expected), "id");
+        assertTrue(mailbox.status(id) == Mailbox.Status.Queued, "queued");
+        assertEq(mailbox.queueLength(SPN2), queued + 1, "appended");
+        assertEq(mailbox.queueAt(SPN2, queued), id, "in order");
+        assertEq(mailbox.messageOf(id), expected, "stored");
+        assertEq(mailbox.nonce(SPN2), nonceBefore + 1, "nonce");
+    }
+
+    function test_BridgeCannotDispatchToInactiveSpns() public {
+        // Retired is the only non-active status the Bridge may still reach.
+        _registerSpn(9);
+        vm.prank(Sys.BRIDGE);
+        vm.expectRevert(abi.encodeWithSelector(Mailbox.InvalidDestination.selector, uint32(9)));
+        mailbox.dispatch(9, _b32(Sys.SPN_BRIDGE), "");
+        vm.prank(Sys.BRIDGE);
+        vm.expectRevert(abi.encodeWithSelector(Mailbox.InvalidDestination.selector, uint32(99)));
+        mailbox.dispatch(99, _b32(Sys.SPN_BRIDGE), "");
+        vm.prank(Sys.BRIDGE);
+        management.freeze(SPN);
+        vm.prank(Sys.BRIDGE);
+        vm.expectRevert(abi.encodeWithSelector(Mailbox.InvalidDestination.selector, SPN));
+        mailbox.dispatch(SPN, _b32(Sys.SPN_BRIDGE), "");
+        // Retired then frozen: closed to the Bridge too.
+        vm.prank(SPN_OWNER);
+        management.retire(SPN2);
+        vm.prank(Sys.BRIDGE);
+        management.freeze(SPN2);
+        vm.prank(Sys.BRIDGE);
+        vm.expectRevert(abi.encodeWithSelector(Mailbox.InvalidDestination.selector, SPN2));
+        mailbox.dispatch(SPN2, _b32(Sys.SPN_BRIDGE), "");
+        vm.prank(Sys.BRIDGE);
+        vm.expectRevert(abi.encodeWithSelector(Mailbox.InvalidDestination.selector, _mainnet()));
+        mailbox.dispatch(_mainnet(), _b32(Sys.SPN_BRIDGE), "");
+    }
+
     function test_DispatchRejectsBadRecipientsAndBodies() public {
         vm.expectRevert(Mailbox.InvalidRecipient.selector);
         mailbox.dispatch(SPN, bytes32(0), "");

@@ -103,6 +103,9 @@ contract ManagementTest is SystemFixture {
         p.epochLength = 0;
         _expectBadParams(p, "epochLength is zero");
         p = _defaultParams();
+        p.epochLength = uint64(RESTAKING_UNBONDING_DELAY / 2);
+        _expectBadParams(p, TWO_EPOCHS_VS_UNBONDING);
+        p = _defaultParams();
         p.minStake = MIN_SPN_STAKE - 1;
         _expectBadParams(p, "minStake below the network minimum");
     }
@@ -113,8 +116,211 @@ contract ManagementTest is SystemFixture {
         p.forceDelay = 60;
         management.register(SPN, "lo", Registry.ConsensusKind.Solo, p);
         p.quorumBps = 10_000;
-        p.forceDelay = 30 days;
+        // The highest force delay the fixture's restaking unbonding delay (14 days) allows.
+        p.forceDelay = uint64(RESTAKING_UNBONDING_DELAY - 1);
         management.register(SPN + 1, "hi", Registry.ConsensusKind.Solo, p);
+        assertEq(registry.params(SPN + 1).forceDelay, RESTAKING_UNBONDING_DELAY - 1, "hi");
+    }
+
+    function test_MaxForceDelayAcceptedWithLongerUnbonding() public {
+        _setRestakingUnbondingDelay(30 days + 1);
+        Registry.Params memory p = _defaultParams();
+        p.forceDelay = 30 days;
+        management.register(SPN, "hi", Registry.ConsensusKind.Solo, p);
+        assertEq(registry.params(SPN).forceDelay, 30 days, "30 days");
+    }
+
+    // ---- forceDelay vs the restaking unbonding delay ----
+
+    string internal constant FORCE_VS_UNBONDING =
+        "forceDelay must be shorter than the restaking unbonding delay";
+
+    function test_RegisterRejectsForceDelayNotShorterThanUnbonding() public {
+        Registry.Params memory p = _defaultParams();
+        p.forceDelay = uint64(RESTAKING_UNBONDING_DELAY);
+        vm.prank(SPN_OWNER);
+        vm.expectRevert(
+            abi.encodeWithSelector(Management.InvalidParams.selector, FORCE_VS_UNBONDING)
+        );
+        management.register(SPN, "x", Registry.ConsensusKind.Bft, p);
+        p.forceDelay = uint64(RESTAKING_UNBONDING_DELAY + 1);
+        vm.prank(SPN_OWNER);
+        vm.expectRevert(
+            abi.encodeWithSelector(Management.InvalidParams.selector, FORCE_VS_UNBONDING)
+        );
+        management.register(SPN, "x", Registry.ConsensusKind.Bft, p);
+        // Still within 60 s..30 days, so only the new rule refuses them.
+        assertLe(RESTAKING_UNBONDING_DELAY + 1, management.MAX_FORCE_DELAY(), "in range");
+        assertTrue(registry.status(SPN) == Registry.Status.None, "not registered");
+        // One second shorter is fine.
+        p.forceDelay = uint64(RESTAKING_UNBONDING_DELAY - 1);
+        vm.prank(SPN_OWNER);
+        management.register(SPN, "x", Registry.ConsensusKind.Bft, p);
+        assertTrue(registry.status(SPN) == Registry.Status.Registered, "registered");
+    }
+
+    function test_ProposeParamsRejectsForceDelayNotShorterThanUnbonding() public {
+        _registerSpn(SPN);
+        Registry.Params memory p = _defaultParams();
+        p.forceDelay = uint64(RESTAKING_UNBONDING_DELAY);
+        vm.prank(SPN_OWNER);
+        vm.expectRevert(
+            abi.encodeWithSelector(Management.InvalidParams.selector, FORCE_VS_UNBONDING)
+        );
+        management.proposeParams(SPN, p);
+        p.forceDelay = 30 days;
+        vm.prank(SPN_OWNER);
+        vm.expectRevert(
+            abi.encodeWithSelector(Management.InvalidParams.selector, FORCE_VS_UNBONDING)
+        );
+        management.proposeParams(SPN, p);
+        assertEq(management.pendingParams(SPN).effectiveAt, 0, "nothing pending");
+        p.forceDelay = uint64(RESTAKING_UNBONDING_DELAY - 1);
+        vm.prank(SPN_OWNER);
+        management.proposeParams(SPN, p);
+        assertEq(
+            management.pendingParams(SPN).params.forceDelay,
+            RESTAKING_UNBONDING_DELAY - 1,
+            "proposed"
+        );
+    }
+
+    function test_ForceDelayRuleFollowsRestakingUnbondingDelay() public {
+        // The bound is read from Restaking, not fixed: a shorter unbonding delay tightens it.
+        // (SPN + 1, for the proposals, is registered while the default params still fit.)
+        _registerSpn(SPN + 1);
+        _setRestakingUnbondingDelay(2 hours);
+        Registry.Params memory p = _defaultParams();
+        // Two epochs must fit in the shorter delay too (tested on its own below).
+        p.epochLength = 30 minutes;
+        p.forceDelay = 2 hours;
+        _expectBadParams(p, FORCE_VS_UNBONDING);
+        p.forceDelay = 2 hours - 1;
+        management.register(SPN, "x", Registry.ConsensusKind.Bft, p);
+        vm.prank(SPN_OWNER);
+        management.proposeParams(SPN + 1, p);
+    }
+
+    // ---- two epochs vs the restaking unbonding delay ----
+
+    string internal constant TWO_EPOCHS_VS_UNBONDING =
+        "two epochs must be shorter than the restaking unbonding delay";
+
+    function test_RegisterRejectsTwoEpochsNotShorterThanUnbonding() public {
+        Registry.Params memory p = _defaultParams();
+        // 2 × 7 days == the 14-day unbonding delay: refused.
+        p.epochLength = uint64(RESTAKING_UNBONDING_DELAY / 2);
+        assertEq(2 * p.epochLength, RESTAKING_UNBONDING_DELAY, "two epochs == unbonding");
+        vm.prank(SPN_OWNER);
+        vm.expectRevert(
+            abi.encodeWithSelector(Management.InvalidParams.selector, TWO_EPOCHS_VS_UNBONDING)
+        );
+        management.register(SPN, "x", Registry.ConsensusKind.Bft, p);
+        // Longer ones too, up to the largest epoch length (no overflow in 2 × epochLength).
+        p.epochLength = uint64(RESTAKING_UNBONDING_DELAY);
+        vm.prank(SPN_OWNER);
+        vm.expectRevert(
+            abi.encodeWithSelector(Management.InvalidParams.selector, TWO_EPOCHS_VS_UNBONDING)
+        );
+        management.register(SPN, "x", Registry.ConsensusKind.Bft, p);
+        p.epochLength = type(uint64).max;
+        vm.prank(SPN_OWNER);
+        vm.expectRevert(
+            abi.encodeWithSelector(Management.InvalidParams.selector, TWO_EPOCHS_VS_UNBONDING)
+        );
+        management.register(SPN, "x", Registry.ConsensusKind.Bft, p);
+        assertTrue(registry.status(SPN) == Registry.Status.None, "not registered");
+        // One second shorter is fine.
+        p.epochLength = uint64(RESTAKING_UNBONDING_DELAY / 2 - 1);
+        vm.prank(SPN_OWNER);
+        management.register(SPN, "x", Registry.ConsensusKind.Bft, p);
+        assertEq(registry.params(SPN).epochLength, RESTAKING_UNBONDING_DELAY / 2 - 1, "stored");
+    }
+
+    function test_ProposeParamsRejectsTwoEpochsNotShorterThanUnbonding() public {
+        _registerSpn(SPN);
+        Registry.Params memory p = _defaultParams();
+        p.epochLength = uint64(RESTAKING_UNBONDING_DELAY / 2);
+        vm.prank(SPN_OWNER);
+        vm.expectRevert(
+            abi.encodeWithSelector(Management.InvalidParams.selector, TWO_EPOCHS_VS_UNBONDING)
+        );
+        management.proposeParams(SPN, p);
+        assertEq(management.pendingParams(SPN).effectiveAt, 0, "nothing pending");
+        p.epochLength = uint64(RESTAKING_UNBONDING_DELAY / 2 - 1);
+        vm.prank(SPN_OWNER);
+        management.proposeParams(SPN, p);
+        assertEq(
+            management.pendingParams(SPN).params.epochLength,
+            RESTAKING_UNBONDING_DELAY / 2 - 1,
+            "proposed"
+        );
+    }
+
+    function test_TwoEpochRuleExactBoundaryWithOddUnbondingDelay() public {
+        // With an odd unbonding delay 2E + 1, epoch length E leaves exactly one second
+        // (2E == delay - 1: accepted); with delay 2E, E is refused (2E == delay).
+        uint64 e = 3 days;
+        _setRestakingUnbondingDelay(2 * uint256(e) + 1);
+        Registry.Params memory p = _defaultParams();
+        p.epochLength = e;
+        vm.prank(SPN_OWNER);
+        management.register(SPN, "x", Registry.ConsensusKind.Bft, p);
+        _setRestakingUnbondingDelay(2 * uint256(e));
+        _expectBadParams(p, TWO_EPOCHS_VS_UNBONDING);
+        p.epochLength = e - 1;
+        management.register(SPN + 2, "y", Registry.ConsensusKind.Bft, p);
+        vm.prank(SPN_OWNER);
+        management.proposeParams(SPN + 1, p);
+    }
+
+    function test_ForceDelayRuleCheckedBeforeTwoEpochRule() public {
+        // Both rules broken: the force-delay one is reported.
+        Registry.Params memory p = _defaultParams();
+        p.forceDelay = uint64(RESTAKING_UNBONDING_DELAY);
+        p.epochLength = uint64(RESTAKING_UNBONDING_DELAY);
+        _expectBadParams(p, FORCE_VS_UNBONDING);
+        // Only the epoch rule broken.
+        p.forceDelay = FORCE_DELAY;
+        _expectBadParams(p, TWO_EPOCHS_VS_UNBONDING);
+    }
+
+    function test_TwoEpochRuleDoesNotTouchExistingParams() public {
+        // Params accepted earlier stay in force (and rotate) if the unbonding delay shrinks;
+        // only new proposals are checked against it.
+        _activeSpn(SPN, 1, MIN_SPN_STAKE);
+        _setRestakingUnbondingDelay(2 * uint256(EPOCH_LENGTH));
+        vm.warp(block.timestamp + EPOCH_LENGTH);
+        management.rotateEpoch(SPN);
+        assertEq(registry.currentEpoch(SPN), 2, "rotated");
+        vm.prank(SPN_OWNER);
+        vm.expectRevert(
+            abi.encodeWithSelector(Management.InvalidParams.selector, TWO_EPOCHS_VS_UNBONDING)
+        );
+        management.proposeParams(SPN, _defaultParams());
+    }
+
+    /// Accepted iff 2 × epochLength < the restaking unbonding delay (other params valid).
+    function testFuzz_TwoEpochRule(uint64 epochLength, uint32 unbonding) public {
+        uint256 d = bound(unbonding, 2 hours, 60 days);
+        _setRestakingUnbondingDelay(d);
+        Registry.Params memory p = _defaultParams();
+        p.epochLength = uint64(bound(epochLength, 1, d));
+        bool ok = 2 * uint256(p.epochLength) < d;
+        if (!ok) {
+            vm.expectRevert(
+                abi.encodeWithSelector(Management.InvalidParams.selector, TWO_EPOCHS_VS_UNBONDING)
+            );
+        }
+        management.register(SPN, "x", Registry.ConsensusKind.Bft, p);
+        assertTrue((registry.status(SPN) == Registry.Status.Registered) == ok, "registered iff ok");
+    }
+
+    /// Overwrite Restaking's `unbondingDelay` (storage slot 0: Initializable and
+    /// ReentrancyGuard keep theirs in namespaced slots).
+    function _setRestakingUnbondingDelay(uint256 d) internal {
+        vm.store(Sys.RESTAKING, bytes32(0), bytes32(d));
+        assertEq(restaking.unbondingDelay(), d, "unbonding delay set");
     }
 
     // ---- activate ----
@@ -162,13 +368,17 @@ contract ManagementTest is SystemFixture {
             abi.encodeWithSelector(Management.NotEnoughStake.selector, 0, MIN_SPN_STAKE)
         );
         management.activate(SPN);
-        _restake(_operatorAddr(SPN, 0), SPN, MIN_SPN_STAKE - 1);
+        // Two operators, each at least the operator minimum, one wei short together.
+        uint256 minOp = restaking.MIN_OPERATOR_STAKE();
+        _restake(_operatorAddr(SPN, 0), SPN, MIN_SPN_STAKE - minOp - 1);
+        _restake(_operatorAddr(SPN, 1), SPN, minOp);
         vm.expectRevert(
             abi.encodeWithSelector(
                 Management.NotEnoughStake.selector, MIN_SPN_STAKE - 1, MIN_SPN_STAKE
             )
         );
         management.activate(SPN);
+        // An operator above the minimum may top up by as little as one wei.
         _restake(_operatorAddr(SPN, 1), SPN, 1);
         management.activate(SPN);
     }
@@ -228,8 +438,36 @@ contract ManagementTest is SystemFixture {
 
     // ---- parameters ----
 
-    function test_ProposeThenApplyAfterDelay() public {
+    function test_ActiveSpnParamsApplyAtTheNextRotation() public {
         _activeSpn(SPN, 1, MIN_SPN_STAKE);
+        Registry.Params memory p = _defaultParams();
+        p.quorumBps = 9000;
+        uint256 t0 = block.timestamp;
+        vm.prank(SPN_OWNER);
+        management.proposeParams(SPN, p);
+        vm.warp(t0 + PARAM_DELAY + EPOCH_LENGTH);
+        // Not mid-epoch: the epoch's rules never move under it.
+        vm.expectRevert(
+            abi.encodeWithSelector(Management.WrongStatus.selector, Registry.Status.Active)
+        );
+        management.applyParams(SPN);
+        assertEq(registry.params(SPN).quorumBps, 6667, "not applied mid-epoch");
+        management.rotateEpoch(SPN);
+        assertEq(registry.params(SPN).quorumBps, 9000, "applied at rotation");
+        assertEq(management.pendingParams(SPN).effectiveAt, 0, "cleared");
+    }
+
+    function test_RetiredSpnKeepsRotating() public {
+        _activeSpn(SPN, 1, MIN_SPN_STAKE);
+        vm.prank(SPN_OWNER);
+        management.retire(SPN);
+        vm.warp(block.timestamp + EPOCH_LENGTH);
+        management.rotateEpoch(SPN);
+        assertEq(registry.currentEpoch(SPN), 2, "rotated while retired");
+    }
+
+    function test_ProposeThenApplyAfterDelay() public {
+        _registerSpn(SPN);
         Registry.Params memory p = _defaultParams();
         p.quorumBps = 9000;
         p.forceDelay = 2 hours;

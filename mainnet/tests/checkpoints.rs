@@ -105,7 +105,7 @@ fn signer_from_an_older_epoch_is_rejected() {
     world.expect_ok(ops[3].address, sc::RESTAKING, &leave, "unstake");
     let newcomer = world.operator(9, pharos_mainnet::system::testkit::ether(10));
     assert_ok(&world.restake(&newcomer, SPN, pharos_mainnet::system::testkit::ether(10)));
-    world.sandbox.warp(3600);
+    world.sandbox.warp(240);
     let rotate = sc::management::Management::rotateEpochCall { spnId: SPN };
     let anyone = world.account(3);
     world.expect_ok(anyone, sc::MANAGEMENT, &rotate, "rotateEpoch");
@@ -301,4 +301,18 @@ fn restaking_cp(c: &CheckpointData) -> sc::restaking::Restaking::Checkpoint {
         blockHash: c.block_hash,
         stateRoot: c.state_root,
     }
+}
+
+#[test]
+fn checkpoint_of_an_expired_epoch_is_rejected_until_the_epoch_rotates() {
+    let (mut world, ops) = four_equal();
+    let signers = [(0, &ops[0]), (1, &ops[1]), (2, &ops[2])];
+    // Two epoch lengths (2 × 240 s) after the snapshot, epoch 1's signatures stop counting.
+    world.sandbox.warp(480);
+    let out = world.submit_checkpoint(&checkpoint(1, 10, 1), &signers);
+    assert_reverts_with::<Adaptor::EpochExpired>(&out);
+    let rotate = sc::management::Management::rotateEpochCall { spnId: SPN };
+    let anyone = world.account(3);
+    world.expect_ok(anyone, sc::MANAGEMENT, &rotate, "rotateEpoch");
+    assert_ok(&world.submit_checkpoint(&checkpoint(2, 10, 1), &signers));
 }

@@ -96,6 +96,17 @@ abstract contract SystemHelpers is Cheats {
         restaking.registerOperator(key, pop);
     }
 
+    /// `validator`'s proof of possession of `key` for Staking.registerValidator.
+    function _validatorPop(address validator, bytes32 key) internal view returns (bytes memory) {
+        return _sign(key, staking.registrationDigest(validator));
+    }
+
+    function _registerValidator(address validator, bytes32 key) internal {
+        bytes memory pop = _validatorPop(validator, key);
+        vm.prank(validator);
+        staking.registerValidator(key, pop);
+    }
+
     /// Stake `amount` native coin for `who`, minting as much LST.
     function _mintLst(address who, uint256 amount) internal {
         vm.deal(who, who.balance + amount);

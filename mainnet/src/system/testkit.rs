@@ -105,13 +105,14 @@ impl World {
     }
 
     /// The parameters SPNs get by default here: checkpoint every 10 blocks, 2/3 quorum,
-    /// a 5-minute force delay, hour-long epochs, the network's minimum stake.
+    /// a 5-minute force delay, 4-minute epochs (two must fit in the dev unbonding delay),
+    /// the network minimum stake.
     pub fn default_spn_params(&self) -> management::Registry::Params {
         management::Registry::Params {
             checkpointInterval: 10,
             quorumBps: 6667,
             forceDelay: 300,
-            epochLength: 3600,
+            epochLength: 240,
             minStake: self.params.min_spn_stake,
         }
     }
