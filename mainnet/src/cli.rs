@@ -297,6 +297,11 @@ async fn run(args: RunArgs) -> Result<()> {
             datadir.display()
         );
     }
+    let contracts: Vec<String> = pharos_contracts::mainnet_system_contracts()
+        .iter()
+        .map(|(name, address, _)| format!("{name} {address}"))
+        .collect();
+    println!("system contracts: {}", contracts.join(", "));
     let result = node.run_until(shutdown_signal()).await;
     if let Some(dir) = temp_dir {
         let _ = std::fs::remove_dir_all(dir);
