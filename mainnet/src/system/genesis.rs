@@ -1,11 +1,14 @@
 //! Predeploy the system contracts: runtime code at the fixed addresses, initializers run once.
 
-use super::{Sandbox, SystemParams};
+use super::SystemParams;
+use crate::precompiles::MainnetExtensions;
 use alloy_sol_types::SolCall;
 use eyre::{eyre, Result};
 use pharos_contracts as sc;
+use spn_execution::{predeploy, Predeploy};
 use spn_primitives::{Address, Bytes, ChainSpec, GenesisAccount, U256};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// The genesis accounts of every mainnet system contract for `chain_id`, initialized with
 /// `params`: code, and the storage their initializers wrote (which locks them).
@@ -14,83 +17,41 @@ pub fn system_alloc(
     timestamp: u64,
     params: &SystemParams,
 ) -> Result<BTreeMap<Address, GenesisAccount>> {
-    let mut sandbox = Sandbox::new(chain_id, timestamp);
-    for (_, address, code) in sc::mainnet_system_contracts() {
-        sandbox.put_account(
-            address,
-            &GenesisAccount {
-                nonce: 1,
-                code: Some(Bytes::from_static(code)),
-                ..Default::default()
-            },
-        );
-    }
-    let inits: [(&str, Address, Vec<u8>); 7] = [
-        (
-            "Staking",
-            sc::STAKING,
-            sc::staking::Staking::initializeCall::new((
+    let init = |name: &str| -> Option<Bytes> {
+        let data = match name {
+            "Staking" => sc::staking::Staking::initializeCall::new((
                 U256::from(params.staking_unbonding_delay),
                 params.min_validator_stake,
             ))
             .abi_encode(),
-        ),
-        (
-            "Restaking",
-            sc::RESTAKING,
-            sc::restaking::Restaking::initializeCall::new((U256::from(
+            "Restaking" => sc::restaking::Restaking::initializeCall::new((U256::from(
                 params.restaking_unbonding_delay,
             ),))
             .abi_encode(),
-        ),
-        (
-            "Registry",
-            sc::REGISTRY,
-            sc::registry::Registry::initializeCall::new(()).abi_encode(),
-        ),
-        (
-            "Management",
-            sc::MANAGEMENT,
-            sc::management::Management::initializeCall::new((
+            "Registry" => sc::registry::Registry::initializeCall::new(()).abi_encode(),
+            "Management" => sc::management::Management::initializeCall::new((
                 U256::from(params.param_delay),
                 params.min_spn_stake,
             ))
             .abi_encode(),
-        ),
-        (
-            "Adaptor",
-            sc::ADAPTOR,
-            sc::adaptor::Adaptor::initializeCall::new(()).abi_encode(),
-        ),
-        (
-            "Mailbox",
-            sc::MAILBOX,
-            sc::mailbox::Mailbox::initializeCall::new(()).abi_encode(),
-        ),
-        (
-            "Bridge",
-            sc::BRIDGE,
-            sc::bridge::Bridge::initializeCall::new((params.force_bond,)).abi_encode(),
-        ),
-    ];
-    for (name, address, data) in inits {
-        let out = sandbox.transact(Address::ZERO, address, U256::ZERO, data.into());
-        if !out.success {
-            return Err(eyre!("genesis: {name}.initialize failed: {}", out.output));
-        }
-    }
-    Ok(sc::mainnet_system_contracts()
+            "Adaptor" => sc::adaptor::Adaptor::initializeCall::new(()).abi_encode(),
+            "Mailbox" => sc::mailbox::Mailbox::initializeCall::new(()).abi_encode(),
+            "Bridge" => sc::bridge::Bridge::initializeCall::new((params.force_bond,)).abi_encode(),
+            _ => return None, // the LST has no initializer
+        };
+        Some(data.into())
+    };
+    let contracts: Vec<Predeploy> = sc::mainnet_system_contracts()
         .into_iter()
-        .map(|(_, address, code)| {
-            let account = GenesisAccount {
-                nonce: 1,
-                code: Some(Bytes::from_static(code)),
-                storage: sandbox.storage(address),
-                ..Default::default()
-            };
-            (address, account)
+        .map(|(name, address, code)| Predeploy {
+            name,
+            address,
+            code: Bytes::from_static(code),
+            init: init(name),
         })
-        .collect())
+        .collect();
+    predeploy(chain_id, timestamp, Arc::new(MainnetExtensions), &contracts)
+        .map_err(|e| eyre!("genesis: {e}"))
 }
 
 /// `spec` with the system contracts added to its allocation. Accounts the spec already

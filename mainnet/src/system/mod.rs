@@ -7,10 +7,9 @@
 
 mod genesis;
 mod params;
-mod sandbox;
 
 pub use genesis::{system_alloc, with_system_contracts};
 pub use params::SystemParams;
-pub use sandbox::{Outcome, Sandbox};
+pub use spn_execution::{Outcome, Sandbox};
 
 pub mod testkit;

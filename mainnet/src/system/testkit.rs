@@ -63,7 +63,12 @@ impl World {
         let alloc = system_alloc(DEV_CHAIN_ID, timestamp, &params)
             .expect("the committed system contracts initialize");
         Self {
-            sandbox: Sandbox::from_alloc(DEV_CHAIN_ID, timestamp, &alloc),
+            sandbox: Sandbox::from_alloc(
+                DEV_CHAIN_ID,
+                timestamp,
+                std::sync::Arc::new(crate::precompiles::MainnetExtensions),
+                &alloc,
+            ),
             chain_id: DEV_CHAIN_ID,
             params,
         }

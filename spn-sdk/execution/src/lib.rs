@@ -11,6 +11,7 @@ mod error;
 mod executor;
 mod extensions;
 mod overlay;
+mod sandbox;
 
 pub use call::{CallOutcome, CallRequest};
 pub use env::BlockInput;
@@ -18,3 +19,4 @@ pub use error::{CallError, ExecError};
 pub use executor::{ExecutedBlock, Executor};
 pub use extensions::{ChainExtensions, NoExtensions, SystemCall};
 pub use revm;
+pub use sandbox::{predeploy, Outcome, Predeploy, Sandbox};

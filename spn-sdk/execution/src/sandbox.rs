@@ -1,20 +1,20 @@
-//! An in-memory EVM with the mainnet's precompiles: runs genesis initializers, and lets tests
-//! drive the compiled system contracts with real precompiles and real signatures.
+//! An in-memory EVM with a chain's precompiles: runs genesis initializers of predeployed
+//! contracts, and lets tests drive compiled contracts with the chain's real precompiles.
 
-use crate::precompiles::MainnetExtensions;
+use crate::ChainExtensions;
 use alloy_sol_types::SolCall;
-use spn_execution::revm::bytecode::Bytecode;
-use spn_execution::revm::context::result::{EVMError, ExecutionResult};
-use spn_execution::revm::context::{BlockEnv, CfgEnv, Context, TxEnv};
-use spn_execution::revm::database::{CacheDB, EmptyDB};
-use spn_execution::revm::handler::EthPrecompiles;
-use spn_execution::revm::primitives::hardfork::SpecId;
-use spn_execution::revm::primitives::TxKind;
-use spn_execution::revm::state::AccountInfo;
-use spn_execution::revm::{ExecuteCommitEvm, ExecuteEvm, MainBuilder, MainContext};
-use spn_execution::ChainExtensions;
+use revm::bytecode::Bytecode;
+use revm::context::result::{EVMError, ExecutionResult};
+use revm::context::{BlockEnv, CfgEnv, Context, TxEnv};
+use revm::database::{CacheDB, EmptyDB};
+use revm::handler::EthPrecompiles;
+use revm::primitives::hardfork::SpecId;
+use revm::primitives::TxKind;
+use revm::state::AccountInfo;
+use revm::{ExecuteCommitEvm, ExecuteEvm, MainBuilder, MainContext};
 use spn_primitives::{Address, Bytes, GenesisAccount, Log, B256, U256};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// Gas each sandbox transaction may use.
 const TX_GAS: u64 = 30_000_000;
@@ -42,23 +42,35 @@ impl Outcome {
     }
 }
 
-/// A one-chain EVM over an in-memory database, with the mainnet precompile set.
-#[derive(Debug, Clone)]
+/// A one-chain EVM over an in-memory database, with the chain's precompile set.
+#[derive(Clone)]
 pub struct Sandbox {
     db: CacheDB<EmptyDB>,
     chain_id: u64,
     number: u64,
     timestamp: u64,
+    extensions: Arc<dyn ChainExtensions>,
+}
+
+impl std::fmt::Debug for Sandbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sandbox")
+            .field("chain_id", &self.chain_id)
+            .field("number", &self.number)
+            .field("timestamp", &self.timestamp)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Sandbox {
-    /// An empty chain with `chain_id`, at block 0 and time `timestamp`.
-    pub fn new(chain_id: u64, timestamp: u64) -> Self {
+    /// An empty chain with `chain_id` and `extensions`, at block 0 and time `timestamp`.
+    pub fn new(chain_id: u64, timestamp: u64, extensions: Arc<dyn ChainExtensions>) -> Self {
         Self {
             db: CacheDB::new(EmptyDB::default()),
             chain_id,
             number: 0,
             timestamp,
+            extensions,
         }
     }
 
@@ -66,9 +78,10 @@ impl Sandbox {
     pub fn from_alloc(
         chain_id: u64,
         timestamp: u64,
+        extensions: Arc<dyn ChainExtensions>,
         alloc: &BTreeMap<Address, GenesisAccount>,
     ) -> Self {
-        let mut sandbox = Self::new(chain_id, timestamp);
+        let mut sandbox = Self::new(chain_id, timestamp, extensions);
         for (address, account) in alloc {
             sandbox.put_account(*address, account);
         }
@@ -204,7 +217,7 @@ impl Sandbox {
             .with_block(block)
             .build_mainnet();
         evm.precompiles = EthPrecompiles {
-            precompiles: MainnetExtensions.precompiles(spec),
+            precompiles: self.extensions.precompiles(spec),
             spec,
         };
         let result = if commit {
@@ -249,4 +262,52 @@ fn failed(reason: String) -> Outcome {
         output: Bytes::from(reason.into_bytes()),
         logs: Vec::new(),
     }
+}
+
+/// A contract a genesis predeploys: runtime code at a fixed address, then an initializer.
+#[derive(Debug, Clone)]
+pub struct Predeploy {
+    /// Its name, for errors.
+    pub name: &'static str,
+    /// Where it lives.
+    pub address: Address,
+    /// Its runtime code.
+    pub code: Bytes,
+    /// Calldata of its initializer, run once from the zero address; `None` if it has none.
+    pub init: Option<Bytes>,
+}
+
+/// The genesis accounts of `contracts` on `chain_id`: their code, and the storage their
+/// initializers wrote (run in order, so later ones may call earlier ones).
+pub fn predeploy(
+    chain_id: u64,
+    timestamp: u64,
+    extensions: Arc<dyn ChainExtensions>,
+    contracts: &[Predeploy],
+) -> Result<BTreeMap<Address, GenesisAccount>, String> {
+    let mut sandbox = Sandbox::new(chain_id, timestamp, extensions);
+    let account = |code: &Bytes| GenesisAccount {
+        nonce: 1,
+        code: Some(code.clone()),
+        ..Default::default()
+    };
+    for c in contracts {
+        sandbox.put_account(c.address, &account(&c.code));
+    }
+    for c in contracts {
+        if let Some(data) = &c.init {
+            let out = sandbox.transact(Address::ZERO, c.address, U256::ZERO, data.clone());
+            if !out.success {
+                return Err(format!("{}: initializer failed: {}", c.name, out.output));
+            }
+        }
+    }
+    Ok(contracts
+        .iter()
+        .map(|c| {
+            let mut a = account(&c.code);
+            a.storage = sandbox.storage(c.address);
+            (c.address, a)
+        })
+        .collect())
 }
