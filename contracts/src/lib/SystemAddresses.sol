@@ -19,6 +19,10 @@ library SystemAddresses {
     address internal constant SPN_MAILBOX = address(0x2001);
     address internal constant SPN_BRIDGE = address(0x2002);
 
+    /// revm's system-call caller: the SPN node delivers inbound messages (and records the
+    /// mainnet block it derived them from) as system calls from it at the start of a block.
+    address internal constant SYSTEM_CALLER = 0xffffFFFfFFffffffffffffffFfFFFfffFFFfFFfE;
+
     /// @notice True for every system contract address on either side.
     function isSystem(address a) internal pure returns (bool) {
         uint160 v = uint160(a);

@@ -90,17 +90,18 @@ impl Executor {
     /// Executes `txs` in order on top of `state`. Transactions that are invalid at this point
     /// (stale nonce, balance too low for the base fee, block gas exhausted) are skipped and
     /// reported in `rejected`; reverted transactions are included with a failed receipt.
-    pub fn execute_block<S: StateView + ?Sized>(
+    pub fn execute_block<S: StateView>(
         &self,
         state: &S,
         block: &BlockInput,
         txs: Vec<RecoveredTx>,
     ) -> Result<ExecutedBlock, ExecError> {
+        let calls = self.extensions.pre_block_calls(block, state);
         let mut overlay = Overlay::new(state);
         let mut out = ExecutedBlock::default();
         {
             let mut evm = self.build_evm(&mut overlay, block, self.cfg());
-            for call in self.extensions.pre_block_calls(block.number) {
+            for call in calls {
                 match evm.system_call_commit(call.target, call.data.clone()) {
                     Ok(result) if result.is_success() => {}
                     Ok(result) if call.required => {

@@ -2,7 +2,8 @@
 
 use revm::precompile::{PrecompileSpecId, Precompiles};
 use revm::primitives::hardfork::SpecId;
-use spn_primitives::{Address, Bytes};
+use crate::BlockInput;
+use spn_primitives::{Address, Bytes, StateView};
 
 /// A call made by the protocol itself at the start of a block (no sender, no fee, no nonce).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,9 +23,10 @@ pub trait ChainExtensions: Send + Sync + 'static {
         Precompiles::new(PrecompileSpecId::from_spec_id(spec))
     }
 
-    /// System calls to run before the transactions of block `number`.
-    fn pre_block_calls(&self, number: u64) -> Vec<SystemCall> {
-        let _ = number;
+    /// System calls to run before the transactions of `block`, given the parent's `state`
+    /// (e.g. an SPN delivers the inbound messages its mailbox has not seen yet).
+    fn pre_block_calls(&self, block: &BlockInput, state: &dyn StateView) -> Vec<SystemCall> {
+        let _ = (block, state);
         Vec::new()
     }
 }
