@@ -25,5 +25,9 @@ pub const SPN_MAILBOX: Address = address!("0000000000000000000000000000000000002
 /// The Bridge every SPN genesis holds.
 pub const SPN_BRIDGE: Address = address!("0000000000000000000000000000000000002002");
 
+/// The caller of system calls (revm's `SYSTEM_ADDRESS`): SPN nodes deliver inbound messages
+/// to the SPN Mailbox from it.
+pub const SYSTEM_CALLER: Address = address!("fffffffffffffffffffffffffffffffffffffffe");
+
 /// The Bridge's token id for the native coin.
 pub const NATIVE_TOKEN: Address = address!("EeeeeEeeeEeEeeEeEeEeeEEEeeeeEeeeeeeeEEeE");

@@ -37,6 +37,8 @@ contract!(management, Management, "../artifacts/Management.json");
 contract!(adaptor, Adaptor, "../artifacts/Adaptor.json");
 contract!(mailbox, Mailbox, "../artifacts/Mailbox.json");
 contract!(bridge, Bridge, "../artifacts/Bridge.json");
+contract!(spn_mailbox, SpnMailbox, "../artifacts/SpnMailbox.json");
+contract!(spn_bridge, SpnBridge, "../artifacts/SpnBridge.json");
 
 /// Every mainnet system contract: its name, fixed address and runtime code.
 pub fn mainnet_system_contracts() -> [(&'static str, alloy::primitives::Address, &'static [u8]); 8]

@@ -1,8 +1,8 @@
 //! Let a chain add precompiles and system calls without touching the engine.
 
+use crate::BlockInput;
 use revm::precompile::{PrecompileSpecId, Precompiles};
 use revm::primitives::hardfork::SpecId;
-use crate::BlockInput;
 use spn_primitives::{Address, Bytes, StateView};
 
 /// A call made by the protocol itself at the start of a block (no sender, no fee, no nonce).
