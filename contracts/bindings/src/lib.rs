@@ -8,6 +8,7 @@
 pub mod addresses;
 pub mod checkpoint;
 pub mod layout;
+pub mod message;
 
 pub use addresses::*;
 pub use checkpoint::{checkpoint_digest, CheckpointData};

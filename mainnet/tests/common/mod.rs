@@ -34,14 +34,7 @@ pub fn message(
     recipient: Address,
     body: &[u8],
 ) -> Bytes {
-    let mut m = vec![3u8];
-    m.extend_from_slice(&nonce.to_be_bytes());
-    m.extend_from_slice(&origin.to_be_bytes());
-    m.extend_from_slice(sender.into_word().as_slice());
-    m.extend_from_slice(&destination.to_be_bytes());
-    m.extend_from_slice(recipient.into_word().as_slice());
-    m.extend_from_slice(body);
-    m.into()
+    sc::message::Message::new(nonce, origin, sender, destination, recipient, body.to_vec()).encode()
 }
 
 /// Deploy the RecordingRecipient fixture at a fixed address.

@@ -1,0 +1,13 @@
+//! An SPN: a chain built from the same engine as the mainnet, with the SPN-side Mailbox and
+//! Bridge in its genesis, and every message the mainnet Mailbox archives for it delivered,
+//! in order, as system calls at the start of its blocks.
+
+mod config;
+mod extensions;
+mod genesis;
+mod inbound;
+
+pub use config::{SpnConfig, SpnConfigError};
+pub use extensions::SpnExtensions;
+pub use genesis::spn_chain_spec;
+pub use inbound::{follow_mainnet, InboundFeed, MAX_MESSAGES_PER_BLOCK};
