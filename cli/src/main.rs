@@ -1,5 +1,6 @@
 //! The `spn` command line: operate SPNs and the Pharos mainnet from a terminal.
 
+mod node;
 mod rpc;
 mod status;
 
@@ -28,11 +29,14 @@ struct Cli {
 enum Command {
     /// Show a chain's id, head block, client and sync state.
     Status,
+    /// Run an SPN node.
+    #[command(subcommand)]
+    Node(node::NodeCommand),
 }
 
 fn main() {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_current_thread()
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
     {
@@ -45,10 +49,23 @@ fn main() {
     let result = runtime.block_on(async {
         match cli.command {
             Command::Status => status::run(&cli.rpc, cli.json).await,
+            Command::Node(command) => {
+                init_logging();
+                node::run(command).await
+            }
         }
     });
     if let Err(e) = result {
         eprintln!("error: {e:#}");
         std::process::exit(1);
     }
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
 }

@@ -4,11 +4,10 @@
 
 mod common;
 
-use alloy::network::Ethereum;
-use alloy::primitives::{keccak256, Address, Bytes, B256, U256};
-use alloy::providers::{DynProvider, PendingTransactionBuilder, Provider};
-use alloy::rpc::types::TransactionReceipt;
+use alloy::primitives::{Address, Bytes, B256, U256};
+use alloy::providers::Provider;
 use alloy::sol_types::{SolCall, SolError};
+use common::mainnet::*;
 use common::*;
 use ed25519_dalek::{Signer, SigningKey};
 use pharos_contracts::{
@@ -17,9 +16,6 @@ use pharos_contracts::{
 };
 use pharos_mainnet::system::SystemParams;
 
-/// The third dev account's key (anvil/hardhat account 2).
-const DEV_KEY_2: &str = "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a";
-
 /// `Registry.Status` values.
 const NONE: u8 = 0;
 const REGISTERED: u8 = 1;
@@ -27,96 +23,6 @@ const ACTIVE: u8 = 2;
 
 /// The SPN the happy path registers.
 const SPN_ID: u32 = 4242;
-
-/// `n` ether in wei.
-fn ether(n: u64) -> U256 {
-    U256::from(n) * U256::from(10u64).pow(U256::from(18u64))
-}
-
-/// Waits for a sent transaction's receipt and requires it to have succeeded.
-async fn confirm(
-    what: &str,
-    sent: Result<PendingTransactionBuilder<Ethereum>, alloy::contract::Error>,
-) -> TransactionReceipt {
-    let receipt = sent
-        .unwrap_or_else(|e| panic!("{what}: send failed: {e}"))
-        .get_receipt()
-        .await
-        .unwrap_or_else(|e| panic!("{what}: no receipt: {e}"));
-    assert!(
-        receipt.status(),
-        "{what}: transaction {} reverted",
-        receipt.transaction_hash
-    );
-    receipt
-}
-
-/// An operator: a dev account signing mainnet transactions and the ed25519 key it restakes
-/// under (deterministic, so failures reproduce).
-struct Operator {
-    provider: DynProvider,
-    address: Address,
-    key: SigningKey,
-}
-
-impl Operator {
-    fn new(url: &str, account_key: &str, seed: &str) -> Self {
-        Self {
-            provider: provider(url, account_key),
-            address: address_of(account_key),
-            key: SigningKey::from_bytes(&keccak256(seed.as_bytes()).0),
-        }
-    }
-
-    fn public_key(&self) -> B256 {
-        B256::from(self.key.verifying_key().to_bytes())
-    }
-
-    /// Stake `amount` native, register the ed25519 key with its proof of possession, approve
-    /// and restake the LST to `spn_id`.
-    async fn stake_register_and_restake(&self, spn_id: u32, amount: U256) {
-        let p = &self.provider;
-        let staking = Staking::new(sc::STAKING, p);
-        let lst = LiquidStake::new(sc::LST, p);
-        let restaking = Restaking::new(sc::RESTAKING, p);
-
-        confirm("stake", staking.stake().value(amount).send().await).await;
-        assert_eq!(
-            lst.balanceOf(self.address)
-                .call()
-                .await
-                .expect("LST balance"),
-            amount,
-            "staking mints as much LST as was bonded"
-        );
-        confirm("approve", lst.approve(sc::RESTAKING, amount).send().await).await;
-
-        let digest = restaking
-            .registrationDigest(self.address)
-            .call()
-            .await
-            .expect("registrationDigest");
-        let pop = Bytes::from(self.key.sign(digest.as_slice()).to_bytes().to_vec());
-        confirm(
-            "registerOperator",
-            restaking
-                .registerOperator(self.public_key(), pop)
-                .send()
-                .await,
-        )
-        .await;
-        assert_eq!(
-            restaking
-                .operatorKey(self.address)
-                .call()
-                .await
-                .expect("operatorKey"),
-            self.public_key()
-        );
-
-        confirm("restake", restaking.restake(spn_id, amount).send().await).await;
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dev_node_serves_every_system_contract() {

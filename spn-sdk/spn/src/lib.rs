@@ -6,8 +6,10 @@ mod config;
 mod extensions;
 mod genesis;
 mod inbound;
+mod node;
 
 pub use config::{SpnConfig, SpnConfigError};
 pub use extensions::SpnExtensions;
 pub use genesis::spn_chain_spec;
 pub use inbound::{follow_mainnet, InboundFeed, MAX_MESSAGES_PER_BLOCK};
+pub use node::{SpnNode, SpnNodeOptions};

@@ -1,6 +1,8 @@
 //! Start real `pharos-node` processes on 127.0.0.1 and talk to them like users do.
 #![allow(dead_code)]
 
+pub mod mainnet;
+
 use alloy::consensus::{SignableTransaction, TxEip1559, TxEnvelope};
 use alloy::network::EthereumWallet;
 use alloy::primitives::{Address, TxKind, U256};
@@ -55,6 +57,20 @@ impl NodeProcess {
 
     /// `pharos-node run --datadir DIR [args]` with extra environment, waiting until it listens.
     pub fn start(datadir: &Path, run_args: &[&str], env: &[(&str, &str)]) -> Self {
+        let mut args = vec!["run"];
+        args.extend_from_slice(run_args);
+        Self::spawn(&node_binary(), &args, datadir, env)
+    }
+
+    /// `spn node run --datadir DIR [args]`, waiting until it listens.
+    pub fn start_spn(datadir: &Path, run_args: &[&str]) -> Self {
+        let mut args = vec!["node", "run"];
+        args.extend_from_slice(run_args);
+        Self::spawn(&sibling_binary("spn"), &args, datadir, &[])
+    }
+
+    /// `BINARY ARGS --datadir DIR --http.addr-file F`, waiting until it writes the file.
+    pub fn spawn(binary: &Path, run_args: &[&str], datadir: &Path, env: &[(&str, &str)]) -> Self {
         let addr_file = datadir.with_extension("addr");
         let _ = std::fs::remove_file(&addr_file);
         let log = datadir.with_extension(format!("log.{}", std::process::id()));
@@ -63,21 +79,20 @@ impl NodeProcess {
             .append(true)
             .open(&log)
             .expect("log file");
-        let mut args = vec![
-            "run".to_string(),
+        let mut args: Vec<String> = run_args.iter().map(|s| s.to_string()).collect();
+        args.extend([
             "--datadir".into(),
             datadir.display().to_string(),
             "--http.addr-file".into(),
             addr_file.display().to_string(),
-        ];
-        args.extend(run_args.iter().map(|s| s.to_string()));
-        let child = Command::new(node_binary())
+        ]);
+        let child = Command::new(binary)
             .args(&args)
             .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(log_file)
             .spawn()
-            .expect("spawn pharos-node");
+            .unwrap_or_else(|e| panic!("spawn {}: {e}", binary.display()));
         let started = Instant::now();
         let addr = loop {
             if let Ok(a) = std::fs::read_to_string(&addr_file) {
@@ -87,7 +102,8 @@ impl NodeProcess {
             }
             assert!(
                 started.elapsed() < Duration::from_secs(60),
-                "pharos-node did not start; log:\n{}",
+                "{} did not start; log:\n{}",
+                binary.display(),
                 std::fs::read_to_string(&log).unwrap_or_default()
             );
             std::thread::sleep(Duration::from_millis(50));

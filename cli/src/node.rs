@@ -1,0 +1,97 @@
+//! `spn node run`: run an SPN node from its config file.
+
+use clap::{Args, Subcommand};
+use eyre::{eyre, Result, WrapErr};
+use spn_chain::{SpnConfig, SpnNode, SpnNodeOptions};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+
+/// Run SPN nodes.
+#[derive(Debug, Subcommand)]
+pub enum NodeCommand {
+    /// Run an SPN node: its chain, following the mainnet for inbound messages.
+    Run(RunArgs),
+}
+
+/// `spn node run` options.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The SPN's config file (TOML: spn_id, name, mainnet_rpc, mainnet_chain_id, ...).
+    #[arg(long)]
+    pub config: PathBuf,
+    /// Data directory; created and initialized on first run.
+    #[arg(long)]
+    pub datadir: PathBuf,
+    /// JSON-RPC listen address.
+    #[arg(long = "http.addr", default_value_t = IpAddr::V4(Ipv4Addr::LOCALHOST))]
+    pub http_addr: IpAddr,
+    /// JSON-RPC port (0 picks a free one).
+    #[arg(long = "http.port", default_value_t = 9545)]
+    pub http_port: u16,
+    /// Write the bound JSON-RPC address to this file once listening (for scripts and tests).
+    #[arg(long = "http.addr-file")]
+    pub addr_file: Option<PathBuf>,
+    /// Serve Prometheus metrics on this port.
+    #[arg(long = "metrics.port")]
+    pub metrics_port: Option<u16>,
+}
+
+/// Run the command.
+pub async fn run(command: NodeCommand) -> Result<()> {
+    match command {
+        NodeCommand::Run(args) => run_node(args).await,
+    }
+}
+
+async fn run_node(args: RunArgs) -> Result<()> {
+    let text = std::fs::read_to_string(&args.config)
+        .wrap_err_with(|| format!("cannot read SPN config {}", args.config.display()))?;
+    let config = SpnConfig::from_toml(&text).wrap_err_with(|| {
+        format!(
+            "in {} (see docs/spn.md for the fields)",
+            args.config.display()
+        )
+    })?;
+    let options = SpnNodeOptions {
+        datadir: args.datadir.clone(),
+        http_addr: SocketAddr::new(args.http_addr, args.http_port),
+        metrics_addr: args
+            .metrics_port
+            .map(|p| SocketAddr::new(args.http_addr, p)),
+    };
+    let node = SpnNode::launch(&config, options).await.map_err(|e| {
+        eyre!(
+            "cannot start SPN {}: {e} (is another node using {}?)",
+            config.spn_id,
+            args.datadir.display()
+        )
+    })?;
+    let addr = node.rpc_addr();
+    if let Some(path) = &args.addr_file {
+        std::fs::write(path, addr.to_string()).wrap_err("cannot write --http.addr-file")?;
+    }
+    println!(
+        "spn node ready: SPN {} ({}) at http://{addr}, following the mainnet at {}",
+        config.spn_id, config.name, config.mainnet_rpc
+    );
+    node.run_until(shutdown_signal())
+        .await
+        .map_err(|e| eyre!(e))?;
+    println!("spn node stopped cleanly");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {},
+                _ = term.recv() => {},
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}

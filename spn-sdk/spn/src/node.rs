@@ -1,0 +1,96 @@
+//! Run an SPN node: the engine with the SPN's genesis, `solo` block production and the
+//! inbound-message extension, following its mainnet.
+
+use crate::{follow_mainnet, spn_chain_spec, InboundFeed, SpnConfig, SpnExtensions};
+use pharos_contracts::{layout, SPN_MAILBOX};
+use spn_node::{NodeBuilder, NodeConfig, NodeHandle, RpcConfig, Solo, SoloConfig};
+use spn_primitives::StateView;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Where an SPN node keeps its data and serves RPC.
+#[derive(Debug, Clone)]
+pub struct SpnNodeOptions {
+    /// Data directory (locked while the node runs).
+    pub datadir: PathBuf,
+    /// JSON-RPC address (port 0 picks a free one).
+    pub http_addr: SocketAddr,
+    /// Prometheus `/metrics` address, if any.
+    pub metrics_addr: Option<SocketAddr>,
+}
+
+/// A running SPN node and its mainnet follower.
+pub struct SpnNode {
+    /// The engine's node.
+    pub node: NodeHandle,
+    /// Inbound messages fetched and not yet delivered.
+    pub feed: Arc<InboundFeed>,
+    follower: tokio::task::JoinHandle<()>,
+}
+
+impl SpnNode {
+    /// Start the SPN described by `config`.
+    pub async fn launch(config: &SpnConfig, options: SpnNodeOptions) -> Result<Self, String> {
+        let spec = spn_chain_spec(config)?;
+        let feed = InboundFeed::starting_at(0);
+        let node_config = NodeConfig {
+            datadir: options.datadir,
+            rpc: RpcConfig {
+                addr: options.http_addr,
+                ..RpcConfig::default()
+            },
+            metrics_addr: options.metrics_addr,
+            store: Default::default(),
+            pool: Default::default(),
+            beneficiary: Default::default(),
+        };
+        let node = NodeBuilder::new(spec, node_config)
+            .with_consensus(Solo::new(SoloConfig {
+                block_time_ms: config.block_time_ms,
+                on_demand: true,
+            }))
+            .with_extensions(Arc::new(SpnExtensions::new(feed.clone())))
+            .launch()
+            .await
+            .map_err(|e| e.to_string())?;
+        // Resume where the SPN Mailbox is: fetch from its next inbound index on.
+        let next = node
+            .store()
+            .storage(&SPN_MAILBOX, &layout::SPN_MAILBOX_INBOUND_COUNT_SLOT)
+            .map_err(|e| e.to_string())?;
+        feed.take_from(next.saturating_to(), 0);
+        let follower = tokio::spawn(follow_mainnet(
+            feed.clone(),
+            config.mainnet_rpc.clone(),
+            config.spn_id,
+            config.confirmations,
+            Duration::from_millis(config.block_time_ms.clamp(100, 2_000)),
+        ));
+        Ok(Self {
+            node,
+            feed,
+            follower,
+        })
+    }
+
+    /// The JSON-RPC address.
+    pub fn rpc_addr(&self) -> SocketAddr {
+        self.node.rpc_addr
+    }
+
+    /// Run until the node stops or `shutdown` resolves.
+    pub async fn run_until(
+        self,
+        shutdown: impl std::future::Future<Output = ()>,
+    ) -> Result<(), String> {
+        let result = self
+            .node
+            .run_until(shutdown)
+            .await
+            .map_err(|e| e.to_string());
+        self.follower.abort();
+        result
+    }
+}
