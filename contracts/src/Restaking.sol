@@ -142,8 +142,8 @@ contract Restaking is Initializable, ReentrancyGuard {
         emit Withdrawn(spnId, msg.sender, amount);
     }
 
-    /// @notice Slash the operator whose `key` signed two different checkpoints for the same
-    ///         SPN and height. Anyone may submit the evidence; each (SPN, height, key) once.
+    /// @notice Slash the operator whose `key` signed two different blocks or states for the
+    ///         same SPN and height. Anyone may submit the evidence; each (SPN, height, key) once.
     function slashEquivocation(
         Checkpoint calldata a,
         bytes calldata signatureA,
@@ -154,7 +154,9 @@ contract Restaking is Initializable, ReentrancyGuard {
         if (a.spnId != b.spnId || a.height != b.height) revert NotEquivocation();
         bytes32 digestA = CheckpointDigest.digest(a, block.chainid, Sys.ADAPTOR);
         bytes32 digestB = CheckpointDigest.digest(b, block.chainid, Sys.ADAPTOR);
-        if (digestA == digestB) revert NotEquivocation();
+        // Two different blocks (or states) for one height. The same block signed again, e.g.
+        // under a newer epoch, is not evidence.
+        if (a.blockHash == b.blockHash && a.stateRoot == b.stateRoot) revert NotEquivocation();
         if (
             !Ed25519.verify(key, signatureA, abi.encodePacked(digestA))
                 || !Ed25519.verify(key, signatureB, abi.encodePacked(digestB))

@@ -316,3 +316,22 @@ fn checkpoint_of_an_expired_epoch_is_rejected_until_the_epoch_rotates() {
     world.expect_ok(anyone, sc::MANAGEMENT, &rotate, "rotateEpoch");
     assert_ok(&world.submit_checkpoint(&checkpoint(2, 10, 1), &signers));
 }
+
+#[test]
+fn the_same_block_signed_under_two_epochs_is_not_equivocation() {
+    let (mut world, ops) = four_equal();
+    let first = checkpoint(1, 10, 1);
+    let mut again = first;
+    again.epoch = 2;
+    let op = &ops[0];
+    let evidence = Restaking::slashEquivocationCall {
+        a: restaking_cp(&first),
+        signatureA: op.sign(world.digest(&first)),
+        b: restaking_cp(&again),
+        signatureB: op.sign(world.digest(&again)),
+        key: op.public_key(),
+    };
+    let reporter = world.account(5);
+    let out = world.sandbox.send(reporter, sc::RESTAKING, &evidence);
+    assert_reverts_with::<Restaking::NotEquivocation>(&out);
+}
