@@ -42,6 +42,7 @@ pub struct NodeBuilder {
     config: NodeConfig,
     consensus: Box<dyn Consensus>,
     extensions: Arc<dyn ChainExtensions>,
+    rpc_methods: Option<spn_rpc::Methods>,
 }
 
 /// A running node.
@@ -63,12 +64,19 @@ impl NodeBuilder {
             config,
             consensus: Box::new(Solo::new(SoloConfig::default())),
             extensions: Arc::new(NoExtensions),
+            rpc_methods: None,
         }
     }
 
     /// Chooses the consensus engine.
     pub fn with_consensus(mut self, consensus: impl Consensus) -> Self {
         self.consensus = Box::new(consensus);
+        self
+    }
+
+    /// Serves the chain's own JSON-RPC methods next to the standard ones.
+    pub fn with_rpc_methods(mut self, methods: spn_rpc::Methods) -> Self {
+        self.rpc_methods = Some(methods);
         self
     }
 
@@ -86,6 +94,7 @@ impl NodeBuilder {
             mut config,
             consensus,
             extensions,
+            rpc_methods,
         } = self;
         let store = {
             let dir = config.datadir.clone();
@@ -123,7 +132,7 @@ impl NodeBuilder {
             metrics: metrics.clone(),
         });
         let backend: Arc<dyn ChainBackend> = inner.clone();
-        let (rpc_addr, rpc) = spn_rpc::start(config.rpc.clone(), backend)
+        let (rpc_addr, rpc) = spn_rpc::start(config.rpc.clone(), backend, rpc_methods)
             .await
             .map_err(|e| NodeError::Rpc(e.to_string()))?;
         let metrics_addr = match config.metrics_addr {
@@ -266,6 +275,11 @@ impl NodeHandle {
     /// The database.
     pub fn store(&self) -> &Store {
         &self.inner.store
+    }
+
+    /// The database, shared (for tasks that outlive a borrow of the handle).
+    pub fn shared_store(&self) -> Arc<Store> {
+        self.inner.store.clone()
     }
 
     /// The transaction pool.

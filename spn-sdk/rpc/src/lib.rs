@@ -25,4 +25,5 @@ pub use backend::{ChainBackend, SubmitError};
 pub use config::{RpcConfig, RpcError};
 pub use error::decode_revert_reason;
 pub use jsonrpsee::server::ServerHandle;
+pub use jsonrpsee::{types::ErrorObjectOwned, Methods, RpcModule};
 pub use server::{rpc_module, start};

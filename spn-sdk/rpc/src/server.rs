@@ -109,10 +109,12 @@ pub(crate) fn server_config(config: &RpcConfig) -> ServerConfig {
 }
 
 /// Binds `config.addr` and serves HTTP and WebSocket JSON-RPC on it until the returned handle
-/// is stopped. Returns the bound address (useful with port 0).
+/// is stopped, with the chain's own methods (`extra`, e.g. an SPN's `spn_*` namespace) next to
+/// the standard ones. Returns the bound address (useful with port 0).
 pub async fn start(
     config: RpcConfig,
     backend: Arc<dyn ChainBackend>,
+    extra: Option<Methods>,
 ) -> Result<(SocketAddr, ServerHandle), RpcError> {
     let addr = config.addr;
     let bind_error = |source| RpcError::Bind { addr, source };
@@ -122,7 +124,10 @@ pub async fn start(
         .await
         .map_err(bind_error)?;
     let bound = server.local_addr().map_err(bind_error)?;
-    let module = rpc_module(backend, config)?;
+    let mut module = rpc_module(backend, config)?;
+    if let Some(extra) = extra {
+        merge(&mut module, extra)?;
+    }
     let handle = server.start(module);
     tracing::info!(%bound, "JSON-RPC server listening (HTTP and WebSocket)");
     Ok((bound, handle))

@@ -1,7 +1,7 @@
 //! What an SPN is: its id, its mainnet, its block production and its genesis funds.
 
 use serde::{Deserialize, Serialize};
-use spn_primitives::{Address, U256};
+use spn_primitives::{Address, B256, U256};
 use std::collections::BTreeMap;
 
 /// An SPN's configuration (TOML).
@@ -28,6 +28,13 @@ pub struct SpnConfig {
     /// Block gas limit.
     #[serde(default = "default_gas_limit")]
     pub gas_limit: u64,
+    /// SPN blocks between checkpoints.
+    #[serde(default = "default_checkpoint_interval")]
+    pub checkpoint_interval: u64,
+    /// This validator's ed25519 secret key (32 bytes, hex); without it the node signs no
+    /// checkpoints.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signing_key: Option<B256>,
     /// Genesis balances of the SPN's gas coin, in wei.
     #[serde(default)]
     pub alloc: BTreeMap<Address, U256>,
@@ -35,6 +42,10 @@ pub struct SpnConfig {
 
 fn default_block_time() -> u64 {
     500
+}
+
+fn default_checkpoint_interval() -> u64 {
+    10
 }
 
 fn default_handle_gas() -> u64 {
@@ -86,6 +97,9 @@ impl SpnConfig {
         }
         if self.name.is_empty() || self.name.len() > 64 {
             return bad("name must have 1 to 64 characters");
+        }
+        if self.checkpoint_interval == 0 {
+            return bad("checkpoint_interval must be positive");
         }
         if self.handle_gas == 0 || self.handle_gas > 10_000_000 {
             return bad("handle_gas must be within 1..=10000000");

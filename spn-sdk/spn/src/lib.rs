@@ -2,12 +2,14 @@
 //! Bridge in its genesis, and every message the mainnet Mailbox archives for it delivered,
 //! in order, as system calls at the start of its blocks.
 
+mod checkpoint;
 mod config;
 mod extensions;
 mod genesis;
 mod inbound;
 mod node;
 
+pub use checkpoint::{Checkpointer, SignedCheckpoint};
 pub use config::{SpnConfig, SpnConfigError};
 pub use extensions::SpnExtensions;
 pub use genesis::spn_chain_spec;

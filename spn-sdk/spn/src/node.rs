@@ -1,7 +1,9 @@
 //! Run an SPN node: the engine with the SPN's genesis, `solo` block production and the
 //! inbound-message extension, following its mainnet.
 
-use crate::{follow_mainnet, spn_chain_spec, InboundFeed, SpnConfig, SpnExtensions};
+use crate::{follow_mainnet, spn_chain_spec, Checkpointer, InboundFeed, SpnConfig, SpnExtensions};
+use alloy::providers::{Provider, ProviderBuilder};
+use ed25519_dalek::SigningKey;
 use pharos_contracts::{layout, SPN_MAILBOX};
 use spn_node::{NodeBuilder, NodeConfig, NodeHandle, RpcConfig, Solo, SoloConfig};
 use spn_primitives::StateView;
@@ -46,15 +48,38 @@ impl SpnNode {
             pool: Default::default(),
             beneficiary: Default::default(),
         };
-        let node = NodeBuilder::new(spec, node_config)
+        let mut builder = NodeBuilder::new(spec, node_config)
             .with_consensus(Solo::new(SoloConfig {
                 block_time_ms: config.block_time_ms,
                 on_demand: true,
             }))
-            .with_extensions(Arc::new(SpnExtensions::new(feed.clone())))
-            .launch()
-            .await
-            .map_err(|e| e.to_string())?;
+            .with_extensions(Arc::new(SpnExtensions::new(feed.clone())));
+        let checkpointer = match config.signing_key {
+            Some(secret) => {
+                let mainnet = ProviderBuilder::new()
+                    .connect_http(
+                        config
+                            .mainnet_rpc
+                            .parse()
+                            .map_err(|e| format!("mainnet_rpc: {e}"))?,
+                    )
+                    .erased();
+                let c = Checkpointer::new(
+                    SigningKey::from_bytes(&secret.0),
+                    config.spn_id,
+                    config.checkpoint_interval,
+                    config.mainnet_chain_id,
+                    mainnet,
+                );
+                builder = builder.with_rpc_methods(c.rpc_methods()?);
+                Some(c)
+            }
+            None => None,
+        };
+        let node = builder.launch().await.map_err(|e| e.to_string())?;
+        if let Some(c) = &checkpointer {
+            c.attach(node.shared_store());
+        }
         // Resume where the SPN Mailbox is: fetch from its next inbound index on.
         let next = node
             .store()

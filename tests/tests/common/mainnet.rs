@@ -109,6 +109,17 @@ impl Operator {
 /// Register SPN `spn_id` (owned by `owner_key`), have two operators (dev accounts 1 and 2)
 /// restake 5 ether each to it, and activate it.
 pub async fn register_active_spn(url: &str, owner_key: &str, spn_id: u32) -> [Operator; 2] {
+    let operators = [
+        Operator::new(url, super::DEV_KEY_1, &format!("e2e-operator-1-{spn_id}")),
+        Operator::new(url, DEV_KEY_2, &format!("e2e-operator-2-{spn_id}")),
+    ];
+    register_spn_with(url, owner_key, spn_id, &operators).await;
+    operators
+}
+
+/// Register SPN `spn_id` (owned by `owner_key`), have each of `operators` restake 5 ether
+/// to it, and activate it.
+pub async fn register_spn_with(url: &str, owner_key: &str, spn_id: u32, operators: &[Operator]) {
     let owner = provider(url, owner_key);
     let management = Management::new(sc::MANAGEMENT, &owner);
     let params = sc::management::Registry::Params {
@@ -126,13 +137,8 @@ pub async fn register_active_spn(url: &str, owner_key: &str, spn_id: u32) -> [Op
             .await,
     )
     .await;
-    let operators = [
-        Operator::new(url, super::DEV_KEY_1, &format!("e2e-operator-1-{spn_id}")),
-        Operator::new(url, DEV_KEY_2, &format!("e2e-operator-2-{spn_id}")),
-    ];
-    for op in &operators {
+    for op in operators {
         op.stake_register_and_restake(spn_id, ether(5)).await;
     }
     confirm("activate", management.activate(spn_id).send().await).await;
-    operators
 }

@@ -234,7 +234,7 @@ impl Fixture {
             executor: Executor::new(CHAIN_ID, Arc::new(NoExtensions)),
             blocks: blocks.clone(),
         });
-        let (addr, handle) = start(test_config(), backend.clone()).await.unwrap();
+        let (addr, handle) = start(test_config(), backend.clone(), None).await.unwrap();
         Self {
             addr,
             committed,
