@@ -62,7 +62,7 @@ async fn validator_checkpoints_are_finalized_by_the_mainnet_adaptor() {
     assert_eq!(cp.spn_id, SPN_ID);
     assert_eq!(cp.epoch, 1);
     assert!(
-        cp.height >= 10 && cp.height % 5 == 0,
+        cp.height >= 10 && cp.height.is_multiple_of(5),
         "height {}",
         cp.height
     );
