@@ -74,24 +74,9 @@ async fn run_node(args: RunArgs) -> Result<()> {
         "spn node ready: SPN {} ({}) at http://{addr}, following the mainnet at {}",
         config.spn_id, config.name, config.mainnet_rpc
     );
-    node.run_until(shutdown_signal())
+    node.run_until(spn_node::shutdown_signal())
         .await
         .map_err(|e| eyre!(e))?;
     println!("spn node stopped cleanly");
     Ok(())
-}
-
-async fn shutdown_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {},
-                _ = term.recv() => {},
-            }
-            return;
-        }
-    }
-    let _ = tokio::signal::ctrl_c().await;
 }

@@ -302,34 +302,11 @@ async fn run(args: RunArgs) -> Result<()> {
         .map(|(name, address, _)| format!("{name} {address}"))
         .collect();
     println!("system contracts: {}", contracts.join(", "));
-    let result = node.run_until(shutdown_signal()).await;
+    let result = node.run_until(spn_node::shutdown_signal()).await;
     if let Some(dir) = temp_dir {
         let _ = std::fs::remove_dir_all(dir);
     }
     result.wrap_err("node stopped with an error")?;
     tracing::info!("stopped cleanly");
     Ok(())
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        let mut term =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(s) => s,
-                Err(_) => {
-                    let _ = ctrl_c.await;
-                    return;
-                }
-            };
-        tokio::select! {
-            _ = ctrl_c => {},
-            _ = term.recv() => {},
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = ctrl_c.await;
-    }
 }

@@ -191,13 +191,7 @@ async fn register_an_spn_and_restake_to_it_over_rpc() {
     let registry = Registry::new(sc::REGISTRY, &reader);
     let management = Management::new(sc::MANAGEMENT, &owner);
 
-    let params = sc::management::Registry::Params {
-        checkpointInterval: 10,
-        quorumBps: 6667,
-        forceDelay: 300,
-        epochLength: 240,
-        minStake: ether(1),
-    };
+    let params = default_spn_params(ether(1));
     confirm(
         "register",
         management

@@ -113,13 +113,7 @@ impl World {
     /// a 5-minute force delay, 4-minute epochs (two must fit in the dev unbonding delay),
     /// the network minimum stake.
     pub fn default_spn_params(&self) -> management::Registry::Params {
-        management::Registry::Params {
-            checkpointInterval: 10,
-            quorumBps: 6667,
-            forceDelay: 300,
-            epochLength: 240,
-            minStake: self.params.min_spn_stake,
-        }
+        default_spn_params(self.params.min_spn_stake)
     }
 
     /// Register SPN `spn_id` owned by `owner`.
@@ -202,6 +196,18 @@ impl World {
     pub fn expect_ok<C: SolCall>(&mut self, from: Address, to: Address, call: &C, what: &str) {
         let out = self.sandbox.send(from, to, call);
         assert!(out.success, "{what} failed: {}", out.output);
+    }
+}
+
+/// SPN parameters that fit the dev chain: checkpoint every 10 blocks, 2/3 quorum, a 5-minute
+/// force delay, 4-minute epochs (two fit in the dev unbonding delay), `min_stake`.
+pub fn default_spn_params(min_stake: U256) -> management::Registry::Params {
+    management::Registry::Params {
+        checkpointInterval: 10,
+        quorumBps: 6667,
+        forceDelay: 300,
+        epochLength: 240,
+        minStake: min_stake,
     }
 }
 

@@ -66,6 +66,11 @@ impl InboundFeed {
         (s.mainnet_block, out)
     }
 
+    /// Skip to queue index `next` (where the SPN Mailbox is), forgetting what is below it.
+    pub fn resume_at(&self, next: u64) {
+        self.take_from(next, 0);
+    }
+
     /// Messages fetched and not yet delivered.
     pub fn pending(&self) -> usize {
         self.state.lock().messages.len()

@@ -85,7 +85,7 @@ impl SpnNode {
             .store()
             .storage(&SPN_MAILBOX, &layout::SPN_MAILBOX_INBOUND_COUNT_SLOT)
             .map_err(|e| e.to_string())?;
-        feed.take_from(next.saturating_to(), 0);
+        feed.resume_at(next.saturating_to());
         let follower = tokio::spawn(follow_mainnet(
             feed.clone(),
             config.mainnet_rpc.clone(),

@@ -12,6 +12,7 @@ use pharos_contracts::{
     self as sc, liquid_stake::LiquidStake, management::Management, restaking::Restaking,
     staking::Staking,
 };
+pub use pharos_mainnet::system::testkit::default_spn_params;
 
 /// The third dev account's key (anvil/hardhat account 2).
 pub const DEV_KEY_2: &str = "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a";
@@ -122,13 +123,7 @@ pub async fn register_active_spn(url: &str, owner_key: &str, spn_id: u32) -> [Op
 pub async fn register_spn_with(url: &str, owner_key: &str, spn_id: u32, operators: &[Operator]) {
     let owner = provider(url, owner_key);
     let management = Management::new(sc::MANAGEMENT, &owner);
-    let params = sc::management::Registry::Params {
-        checkpointInterval: 10,
-        quorumBps: 6667,
-        forceDelay: 300,
-        epochLength: 240,
-        minStake: ether(1),
-    };
+    let params = default_spn_params(ether(1));
     confirm(
         "register",
         management
