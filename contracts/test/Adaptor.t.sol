@@ -25,25 +25,6 @@ contract AdaptorTest is SystemFixture {
         _activeSpn(SPN, 3, 10 ether);
     }
 
-    function _idx(uint256 a, uint256 b) internal pure returns (uint256[] memory r) {
-        r = new uint256[](2);
-        (r[0], r[1]) = (a, b);
-    }
-
-    function _idx(uint256 a, uint256 b, uint256 c) internal pure returns (uint256[] memory r) {
-        r = new uint256[](3);
-        (r[0], r[1], r[2]) = (a, b, c);
-    }
-
-    function _idx(uint256 a, uint256 b, uint256 c, uint256 d)
-        internal
-        pure
-        returns (uint256[] memory r)
-    {
-        r = new uint256[](4);
-        (r[0], r[1], r[2], r[3]) = (a, b, c, d);
-    }
-
     function _submit(Checkpoint memory c, uint256[] memory idx) internal {
         bytes[] memory sigs = _signatures(c, idx);
         adaptor.submitCheckpoint(c, idx, sigs);
@@ -55,6 +36,17 @@ contract AdaptorTest is SystemFixture {
         bytes[] memory sigs = _signatures(c, idx);
         vm.expectRevert(err);
         adaptor.submitCheckpoint(c, idx, sigs);
+    }
+
+    /// `c` with three signer indices but two signatures, and with no signers at all, is
+    /// refused for its shape.
+    function _expectShapeRejected(Checkpoint memory c) internal {
+        uint256[] memory idx = _range(3);
+        bytes[] memory sigs = _signatures(c, _range(2));
+        vm.expectRevert(Adaptor.LengthMismatch.selector);
+        adaptor.submitCheckpoint(c, idx, sigs);
+        vm.expectRevert(Adaptor.NoSigners.selector);
+        adaptor.submitCheckpoint(c, new uint256[](0), new bytes[](0));
     }
 
     // ---- genesis ----
@@ -226,13 +218,7 @@ contract AdaptorTest is SystemFixture {
     }
 
     function test_LengthMismatchAndNoSigners() public {
-        Checkpoint memory c = _checkpoint(SPN, 100, ROOT);
-        uint256[] memory idx = _range(3);
-        bytes[] memory sigs = _signatures(c, _range(2));
-        vm.expectRevert(Adaptor.LengthMismatch.selector);
-        adaptor.submitCheckpoint(c, idx, sigs);
-        vm.expectRevert(Adaptor.NoSigners.selector);
-        adaptor.submitCheckpoint(c, new uint256[](0), new bytes[](0));
+        _expectShapeRejected(_checkpoint(SPN, 100, ROOT));
     }
 
     function test_InvalidSignaturesRejected() public {
@@ -491,12 +477,8 @@ contract AdaptorTest is SystemFixture {
         vm.warp(_expiresAt(SPN));
         Checkpoint memory c = _checkpoint(SPN, 100, ROOT);
         // Argument shape and the epoch number are checked first...
+        _expectShapeRejected(c);
         uint256[] memory idx = _range(3);
-        bytes[] memory two = _signatures(c, _range(2));
-        vm.expectRevert(Adaptor.LengthMismatch.selector);
-        adaptor.submitCheckpoint(c, idx, two);
-        vm.expectRevert(Adaptor.NoSigners.selector);
-        adaptor.submitCheckpoint(c, new uint256[](0), new bytes[](0));
         Checkpoint memory future = _checkpoint(SPN, 100, ROOT);
         future.epoch = 2; // (epoch 2 has no set yet: the signatures are never looked at)
         bytes[] memory sigs = _signatures(c, idx);

@@ -162,18 +162,7 @@ contract MailboxTest is SystemFixture {
     }
 
     function test_DispatchToSystemContractsOnlyByBridge() public {
-        address[10] memory system = [
-            Sys.REGISTRY,
-            Sys.MANAGEMENT,
-            Sys.STAKING,
-            Sys.LST,
-            Sys.RESTAKING,
-            Sys.ADAPTOR,
-            Sys.MAILBOX,
-            Sys.BRIDGE,
-            Sys.SPN_MAILBOX,
-            Sys.SPN_BRIDGE
-        ];
+        address[10] memory system = _systemContracts();
         for (uint256 i = 0; i < system.length; i++) {
             vm.prank(ALICE);
             vm.expectRevert(abi.encodeWithSelector(Mailbox.SystemRecipient.selector, system[i]));
@@ -263,17 +252,7 @@ contract MailboxTest is SystemFixture {
     }
 
     function test_SystemContractsAreNotRecipients() public {
-        address[9] memory system = [
-            Sys.REGISTRY,
-            Sys.MANAGEMENT,
-            Sys.STAKING,
-            Sys.LST,
-            Sys.RESTAKING,
-            Sys.ADAPTOR,
-            Sys.MAILBOX,
-            Sys.SPN_MAILBOX,
-            Sys.SPN_BRIDGE
-        ];
+        address[9] memory system = _systemContractsExcept(Sys.BRIDGE);
         for (uint256 i = 0; i < system.length; i++) {
             bytes memory m = _from(uint32(i), system[i], "x");
             _expectRelayRevert(

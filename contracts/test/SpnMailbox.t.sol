@@ -7,6 +7,7 @@ import {Message} from "../src/lib/Message.sol";
 import {SpnLayout} from "../src/lib/SpnLayout.sol";
 import {SystemAddresses as Sys} from "../src/lib/SystemAddresses.sol";
 import {Vm} from "./utils/Cheats.sol";
+import {HandlerTargets, ModelHandler} from "./utils/InvariantHelpers.sol";
 import {Recipient, ReentrantRecipient} from "./utils/Mocks.sol";
 import {
     BombRecipient,
@@ -170,18 +171,7 @@ contract SpnMailboxTest is SpnFixture {
     }
 
     function test_DispatchRefusesSystemRecipients() public {
-        address[10] memory sys = [
-            Sys.REGISTRY,
-            Sys.MANAGEMENT,
-            Sys.STAKING,
-            Sys.LST,
-            Sys.RESTAKING,
-            Sys.ADAPTOR,
-            Sys.MAILBOX,
-            Sys.BRIDGE,
-            Sys.SPN_MAILBOX,
-            Sys.SPN_BRIDGE
-        ];
+        address[10] memory sys = _systemContracts();
         for (uint256 i = 0; i < sys.length; i++) {
             // A user reaches no system contract, on the mainnet or on another SPN.
             vm.prank(ALICE);
@@ -373,17 +363,7 @@ contract SpnMailboxTest is SpnFixture {
     }
 
     function test_SystemRecipientsRejected() public {
-        address[9] memory sys = [
-            Sys.REGISTRY,
-            Sys.MANAGEMENT,
-            Sys.STAKING,
-            Sys.LST,
-            Sys.RESTAKING,
-            Sys.ADAPTOR,
-            Sys.MAILBOX,
-            Sys.BRIDGE,
-            Sys.SPN_MAILBOX
-        ];
+        address[9] memory sys = _systemContractsExcept(Sys.SPN_BRIDGE);
         for (uint256 i = 0; i < sys.length; i++) {
             // Even from the mainnet Bridge.
             _expectRejected(
@@ -596,22 +576,15 @@ contract SpnMailboxTest is SpnFixture {
 /// Random inbound traffic through the system-call path: fresh messages to a recipient that
 /// toggles failure, duplicates, malformed and misaddressed messages, out-of-order indices,
 /// retries. Ghost state counts every successful delivery per message id.
-contract SpnInboundHandler is SpnHelpers {
+contract SpnInboundHandler is SpnHelpers, ModelHandler {
     Recipient public recipient;
     bytes[] internal _messages;
     mapping(bytes32 => uint256) public ghostDelivered;
     uint256 public ghostInbound; // accepted deliverInbound calls
-    uint256 public unexpected;
-    string public lastUnexpected;
     uint32 internal _n;
 
     constructor(Recipient r) {
         recipient = r;
-    }
-
-    function _unexpected(string memory what) internal {
-        unexpected++;
-        lastUnexpected = what;
     }
 
     function _key(bytes memory m) internal pure returns (bytes32) {
@@ -709,12 +682,7 @@ contract SpnInboundHandler is SpnHelpers {
     }
 }
 
-contract SpnMailboxInvariantTest is SpnFixture {
-    struct FuzzSelector {
-        address addr;
-        bytes4[] selectors;
-    }
-
+contract SpnMailboxInvariantTest is SpnFixture, HandlerTargets {
     SpnInboundHandler internal handler;
 
     function setUp() public override {
@@ -723,13 +691,12 @@ contract SpnMailboxInvariantTest is SpnFixture {
         vm.label(address(handler), "SpnInboundHandler");
     }
 
-    function targetContracts() public view returns (address[] memory t) {
-        t = new address[](1);
-        t[0] = address(handler);
+    function _handler() internal view override returns (address) {
+        return address(handler);
     }
 
-    function targetSelectors() public view returns (FuzzSelector[] memory s) {
-        bytes4[] memory sel = new bytes4[](7);
+    function _handlerSelectors() internal pure override returns (bytes4[] memory sel) {
+        sel = new bytes4[](7);
         sel[0] = SpnInboundHandler.deliverFresh.selector;
         sel[1] = SpnInboundHandler.deliverAgain.selector;
         sel[2] = SpnInboundHandler.deliverMalformed.selector;
@@ -737,14 +704,12 @@ contract SpnMailboxInvariantTest is SpnFixture {
         sel[4] = SpnInboundHandler.deliverOutOfOrder.selector;
         sel[5] = SpnInboundHandler.retry.selector;
         sel[6] = SpnInboundHandler.toggleRecipient.selector;
-        s = new FuzzSelector[](1);
-        s[0] = FuzzSelector(address(handler), sel);
     }
 
     /// Each inbound message reached its recipient at most once; exactly once iff Delivered;
     /// a failed one is stored for retry; every well-ordered delivery advanced the count.
     function invariant_SpnInboundDeliveredAtMostOnce() public view {
-        if (handler.unexpected() != 0) revert(handler.lastUnexpected());
+        _assertOutcomesMatchModel(handler);
         assertEq(spnMailbox.inboundCount(), handler.ghostInbound(), "inbound count");
         uint256 n = handler.messageCount();
         for (uint256 i = 0; i < n; i++) {

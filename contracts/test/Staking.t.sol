@@ -296,21 +296,6 @@ contract StakingTest is SystemFixture {
         }
     }
 
-    function _list(address a) internal pure returns (address[] memory r) {
-        r = new address[](1);
-        r[0] = a;
-    }
-
-    function _list(address a, address b) internal pure returns (address[] memory r) {
-        r = new address[](2);
-        (r[0], r[1]) = (a, b);
-    }
-
-    function _list(address a, address b, address c) internal pure returns (address[] memory r) {
-        r = new address[](3);
-        (r[0], r[1], r[2]) = (a, b, c);
-    }
-
     function _expectRegisterReverts(address who, bytes32 key, bytes memory err) internal {
         bytes memory pop = _validatorPop(who, key);
         vm.prank(who);

@@ -16,13 +16,14 @@ import {SpnLayout} from "../../src/lib/SpnLayout.sol";
 import {SlotProof} from "../../src/lib/StateProof.sol";
 import {SystemAddresses as Sys} from "../../src/lib/SystemAddresses.sol";
 import {Cheats} from "./Cheats.sol";
+import {Lists} from "./Lists.sol";
 import {MockEd25519, MockEd25519Batch, MockMpt, MockSig} from "./Mocks.sol";
 
 /// Handles on the system contracts at their fixed addresses, and the helpers tests (and the
 /// invariant handler) use to drive them: operators with proof of possession, active SPNs,
 /// signed checkpoints, storage proofs the mock MPT precompile accepts, relayed messages.
 /// Stateless: everything lives at the fixed addresses, so any contract can use it.
-abstract contract SystemHelpers is Cheats {
+abstract contract SystemHelpers is Cheats, Lists {
     Registry internal constant registry = Registry(Sys.REGISTRY);
     Management internal constant management = Management(Sys.MANAGEMENT);
     Staking internal constant staking = Staking(Sys.STAKING);
@@ -67,6 +68,31 @@ abstract contract SystemHelpers is Cheats {
 
     function _b32(address a) internal pure returns (bytes32) {
         return bytes32(uint256(uint160(a)));
+    }
+
+    /// Every system contract: the mainnet ones, then the SPN twins.
+    function _systemContracts() internal pure returns (address[10] memory) {
+        return [
+            Sys.REGISTRY,
+            Sys.MANAGEMENT,
+            Sys.STAKING,
+            Sys.LST,
+            Sys.RESTAKING,
+            Sys.ADAPTOR,
+            Sys.MAILBOX,
+            Sys.BRIDGE,
+            Sys.SPN_MAILBOX,
+            Sys.SPN_BRIDGE
+        ];
+    }
+
+    /// `_systemContracts()` without `skip` (one of them), in the same order.
+    function _systemContractsExcept(address skip) internal pure returns (address[9] memory out) {
+        address[10] memory all = _systemContracts();
+        uint256 n = 0;
+        for (uint256 i = 0; i < all.length; i++) {
+            if (all[i] != skip) out[n++] = all[i];
+        }
     }
 
     // ---- accounts, keys, signatures ----
@@ -179,13 +205,6 @@ abstract contract SystemHelpers is Cheats {
         sigs = new bytes[](indices.length);
         for (uint256 i = 0; i < indices.length; i++) {
             sigs[i] = _sign(keys[indices[i]], d);
-        }
-    }
-
-    function _range(uint256 n) internal pure returns (uint256[] memory out) {
-        out = new uint256[](n);
-        for (uint256 i = 0; i < n; i++) {
-            out[i] = i;
         }
     }
 
