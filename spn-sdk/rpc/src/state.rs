@@ -111,9 +111,18 @@ impl EthStateApiServer for Handler {
             )));
         }
         self.blocking(move |h| {
-            h.state_at(block)?;
             let slots: Vec<B256> = keys.iter().map(JsonStorageKey::as_b256).collect();
-            let proof = h.store().account_proof(address, &slots).map_err(internal)?;
+            let proof = match h.state_at(block) {
+                Ok(_) => h.store().account_proof(address, &slots),
+                // Past states of accounts whose history the node keeps stay provable.
+                Err(refused) => match block.map(|id| h.resolve_block(id)).transpose()? {
+                    Some(Some(n)) if h.store().keeps_history(&address) => {
+                        h.store().account_proof_at(address, &slots, n)
+                    }
+                    _ => return Err(refused),
+                },
+            }
+            .map_err(internal)?;
             Ok(proof_response(proof, keys))
         })
         .await

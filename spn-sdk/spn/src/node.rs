@@ -4,8 +4,8 @@
 use crate::{follow_mainnet, spn_chain_spec, Checkpointer, InboundFeed, SpnConfig, SpnExtensions};
 use alloy::providers::{Provider, ProviderBuilder};
 use ed25519_dalek::SigningKey;
-use pharos_contracts::{layout, SPN_MAILBOX};
-use spn_node::{NodeBuilder, NodeConfig, NodeHandle, RpcConfig, Solo, SoloConfig};
+use pharos_contracts::{layout, SPN_BRIDGE, SPN_MAILBOX};
+use spn_node::{NodeBuilder, NodeConfig, NodeHandle, RpcConfig, Solo, SoloConfig, StoreOptions};
 use spn_primitives::StateView;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -44,7 +44,12 @@ impl SpnNode {
                 ..RpcConfig::default()
             },
             metrics_addr: options.metrics_addr,
-            store: Default::default(),
+            // Outbound messages and bridge balances are proven against finalized checkpoints,
+            // which lag the head: keep the twins' past states provable.
+            store: StoreOptions {
+                proof_history: vec![SPN_MAILBOX, SPN_BRIDGE],
+                ..Default::default()
+            },
             pool: Default::default(),
             beneficiary: Default::default(),
         };

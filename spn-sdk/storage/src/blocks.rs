@@ -138,6 +138,12 @@ impl Store {
                 None => batch.delete_cf(trie, key),
             }
         }
+        self.record_history(
+            &mut batch,
+            block.number(),
+            &prepared.trie_wipes,
+            &prepared.trie_writes,
+        )?;
         for (hash, bytes) in &prepared.code {
             batch.put_cf(code, hash.as_slice(), bytes);
         }

@@ -2,6 +2,7 @@
 
 use crate::codec::{decode_account, num_key, read_u64};
 use crate::error::{Result, StoreError};
+use crate::history::HistorySet;
 use crate::tables::{self, KEY_CHAIN_ID, KEY_HEAD, KEY_SCHEMA, SCHEMA_VERSION};
 use fs4::fs_std::FileExt;
 use rocksdb::{BlockBasedOptions, Cache, ColumnFamily, ColumnFamilyDescriptor, Options, DB};
@@ -17,6 +18,9 @@ pub struct StoreOptions {
     pub cache_bytes: usize,
     /// fsync the write-ahead log on every block commit (survives power loss, not just crashes).
     pub sync_writes: bool,
+    /// Accounts whose past states stay provable (`eth_getProof` at any block); recorded from
+    /// genesis on, so set it before the datadir is created.
+    pub proof_history: Vec<Address>,
 }
 
 impl Default for StoreOptions {
@@ -24,6 +28,7 @@ impl Default for StoreOptions {
         Self {
             cache_bytes: 256 << 20,
             sync_writes: true,
+            proof_history: Vec::new(),
         }
     }
 }
@@ -32,6 +37,8 @@ impl Default for StoreOptions {
 pub struct Store {
     pub(crate) db: DB,
     pub(crate) sync_writes: bool,
+    pub(crate) history: HistorySet,
+    pub(crate) history_active: bool,
     dir: PathBuf,
     _lock: File,
 }
@@ -83,13 +90,16 @@ impl Store {
             .iter()
             .map(|name| ColumnFamilyDescriptor::new(*name, cf_opts.clone()));
         let db = DB::open_cf_descriptors(&db_opts, dir.join("db"), cfs)?;
-        let store = Self {
+        let mut store = Self {
             db,
             sync_writes: options.sync_writes,
+            history: HistorySet::new(&options.proof_history),
+            history_active: false,
             dir: dir.to_path_buf(),
             _lock: lock,
         };
         store.check_schema()?;
+        store.history_active = store.history_recordable()?;
         Ok(store)
     }
 
@@ -102,6 +112,20 @@ impl Store {
         self.db
             .cf_handle(name)
             .ok_or_else(|| StoreError::Corrupt(format!("missing column family {name}")))
+    }
+
+    /// History is recorded only if it was from genesis on: a datadir created without it
+    /// would answer with missing nodes.
+    fn history_recordable(&self) -> Result<bool> {
+        if self.history.is_empty() {
+            return Ok(false);
+        }
+        let meta = self.cf(tables::META)?;
+        if self.head()?.is_none() || self.db.get_cf(meta, tables::KEY_HISTORY_FROM)?.is_some() {
+            return Ok(true);
+        }
+        warn!("this datadir was created without proof history; past states cannot be proven");
+        Ok(false)
     }
 
     fn check_schema(&self) -> Result<()> {

@@ -14,6 +14,9 @@ mod blocks;
 mod codec;
 mod db;
 mod error;
+mod history;
+#[cfg(test)]
+mod history_tests;
 mod proof;
 mod state;
 mod state_root;

@@ -25,16 +25,33 @@ pub const TX_INDEX: &str = "tx_index";
 /// log address(20) ‖ number(8) → empty: blocks where an address emitted logs.
 pub const LOG_INDEX: &str = "log_index";
 
+/// owner(32) ‖ path length(1) ‖ path ‖ !number(8) → trie node RLP (empty: deleted), for the
+/// accounts whose past states are kept (see `history`).
+pub const TRIE_HISTORY: &str = "trie_history";
+
 /// All column families.
-pub const ALL: [&str; 12] = [
-    META, ACCOUNTS, STORAGE, CODE, TRIE, HEADERS, CANONICAL, HASHES, BODIES, RECEIPTS, TX_INDEX,
+pub const ALL: [&str; 13] = [
+    META,
+    ACCOUNTS,
+    STORAGE,
+    CODE,
+    TRIE,
+    HEADERS,
+    CANONICAL,
+    HASHES,
+    BODIES,
+    RECEIPTS,
+    TX_INDEX,
     LOG_INDEX,
+    TRIE_HISTORY,
 ];
 
 /// `META` key of the head: number(8) ‖ hash(32).
 pub const KEY_HEAD: &[u8] = b"head";
 /// `META` key of the chain id: u64 big endian.
 pub const KEY_CHAIN_ID: &[u8] = b"chain_id";
+/// `META` key present when trie history was recorded from genesis on.
+pub const KEY_HISTORY_FROM: &[u8] = b"history_from";
 /// `META` key of the schema version.
 pub const KEY_SCHEMA: &[u8] = b"schema";
 /// Current schema version.

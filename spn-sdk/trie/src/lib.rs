@@ -38,7 +38,7 @@ pub use alloy_primitives::{Bytes, B256};
 pub use alloy_trie::EMPTY_ROOT_HASH;
 pub use error::{NodeError, TrieError};
 pub use nybbles::Nibbles;
-pub use proof::{proof, root};
+pub use proof::{get, proof, root};
 pub use store::{MemoryNodeStore, NodeStore, OverlayStore};
 pub use update::{update, TrieUpdate};
 

@@ -64,3 +64,46 @@ pub fn proof<S: NodeStore + ?Sized>(
     }
     Ok(nodes)
 }
+
+/// Returns the RLP-encoded value stored under `hashed_key` in trie `owner`, if any.
+pub fn get<S: NodeStore + ?Sized>(
+    store: &S,
+    owner: B256,
+    hashed_key: B256,
+) -> Result<Option<Vec<u8>>, TrieError> {
+    let key = Nibbles::unpack(hashed_key);
+    let Some((mut node, _)) = read_root(store, owner)? else {
+        return Ok(None);
+    };
+    let mut path = Nibbles::new();
+    loop {
+        let reference = match node {
+            Node::Leaf {
+                key: leaf_key,
+                value,
+            } => {
+                path.extend(&leaf_key);
+                return Ok((path == key).then_some(value));
+            }
+            Node::Extension {
+                key: ext_key,
+                child,
+            } => {
+                path.extend(&ext_key);
+                if !key.starts_with(&path) {
+                    return Ok(None);
+                }
+                child
+            }
+            Node::Branch(mut children) => {
+                let nibble = key.get_unchecked(path.len());
+                let Some(child) = children[usize::from(nibble)].take() else {
+                    return Ok(None);
+                };
+                path.push_unchecked(nibble);
+                child
+            }
+        };
+        node = resolve(store, owner, &path, &reference)?.0;
+    }
+}

@@ -7,7 +7,7 @@ use common::{build_fresh, check_layout, check_proof, nodes_of, reference_root, M
 use nybbles::Nibbles;
 use proptest::{collection::vec, prelude::*, sample::Index};
 use rand::{rngs::StdRng, Rng, SeedableRng};
-use spn_trie::{root, update, MemoryNodeStore, EMPTY_ROOT_HASH};
+use spn_trie::{get, root, update, MemoryNodeStore, EMPTY_ROOT_HASH};
 
 /// The trie under test.
 const OWNER: B256 = B256::repeat_byte(0xaa);
@@ -49,6 +49,7 @@ fn apply_and_check(
     model: &mut Model,
     changes: Vec<(B256, Option<Vec<u8>>)>,
 ) {
+    let touched: Vec<B256> = changes.iter().map(|(k, _)| *k).collect();
     for (key, value) in &changes {
         match value {
             Some(v) => model.insert(*key, v.clone()),
@@ -70,6 +71,10 @@ fn apply_and_check(
         nodes_of(store, OWNER),
         nodes_of(&build_fresh(OWNER, model), OWNER)
     );
+    // Reads see every live value and nothing of a deleted key.
+    for key in touched.iter().chain(model.keys()) {
+        assert_eq!(get(&*store, OWNER, *key).unwrap(), model.get(key).cloned());
+    }
 }
 
 // 256 cases by default; set PROPTEST_CASES for a longer run.
