@@ -1,10 +1,20 @@
 //! The `spn` command line: operate SPNs and the Pharos mainnet from a terminal.
 
+mod amount;
+mod bridge;
 mod node;
+mod register;
+mod relayer;
+mod restake;
+mod revert;
 mod rpc;
+mod send;
 mod status;
+mod trace;
+mod wallet;
 
-use clap::{Parser, Subcommand};
+use clap::parser::ValueSource;
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 /// Operate Specialized Processing Networks and the Pharos mainnet.
 #[derive(Debug, Parser)]
@@ -21,8 +31,30 @@ struct Cli {
     /// Print machine-readable JSON.
     #[arg(long, global = true)]
     json: bool,
+    /// Private key (secp256k1, hex) of the account that sends transactions.
+    #[arg(
+        long,
+        global = true,
+        env = "SPN_PRIVATE_KEY",
+        hide_env_values = true,
+        value_name = "0xKEY"
+    )]
+    private_key: Option<String>,
     #[command(subcommand)]
     command: Command,
+}
+
+/// The flags every command shares.
+#[derive(Debug)]
+pub struct Globals {
+    /// `--rpc`.
+    pub rpc: String,
+    /// True if `--rpc` or `SPN_RPC` was given (not the default).
+    pub rpc_given: bool,
+    /// `--json`.
+    pub json: bool,
+    /// `--private-key`.
+    pub private_key: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -32,10 +64,37 @@ enum Command {
     /// Run an SPN node.
     #[command(subcommand)]
     Node(node::NodeCommand),
+    /// Register an SPN on the mainnet from its config file.
+    Register(register::RegisterArgs),
+    /// Stake, register an operator key and restake LST to an SPN; activate it when it can.
+    Restake(restake::RestakeArgs),
+    /// Unstake LST from an SPN, or withdraw it after the unbonding delay.
+    Unstake(restake::UnstakeArgs),
+    /// Dispatch a message from the chain at --rpc (mainnet or SPN Mailbox).
+    Send(send::SendArgs),
+    /// Deposit native coin or an ERC-20 on the mainnet Bridge to an account on an SPN.
+    Deposit(bridge::DepositArgs),
+    /// Withdraw bridged assets from an SPN (--rpc) to the mainnet.
+    Withdraw(bridge::WithdrawArgs),
+    /// Run a relayer: SPN checkpoints and messages to the mainnet.
+    #[command(subcommand)]
+    Relayer(relayer::RelayerCommand),
+    /// Show every hop of a cross-network message (--rpc is the mainnet), and why it waits.
+    Trace(trace::TraceArgs),
 }
 
 fn main() {
-    let cli = Cli::parse();
+    let matches = Cli::command().get_matches();
+    let rpc_given = matches
+        .value_source("rpc")
+        .is_some_and(|source| source != ValueSource::DefaultValue);
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    let globals = Globals {
+        rpc: cli.rpc,
+        rpc_given,
+        json: cli.json,
+        private_key: cli.private_key,
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -48,10 +107,24 @@ fn main() {
     };
     let result = runtime.block_on(async {
         match cli.command {
-            Command::Status => status::run(&cli.rpc, cli.json).await,
+            Command::Status => status::run(&globals.rpc, globals.json).await,
             Command::Node(command) => {
                 init_logging();
                 node::run(command).await
+            }
+            Command::Register(args) => register::run(args, &globals).await,
+            Command::Restake(args) => restake::restake(args, &globals).await,
+            Command::Unstake(args) => restake::unstake(args, &globals).await,
+            Command::Send(args) => send::run(args, &globals).await,
+            Command::Deposit(args) => bridge::deposit(args, &globals).await,
+            Command::Withdraw(args) => bridge::withdraw(args, &globals).await,
+            Command::Relayer(command) => {
+                init_logging();
+                relayer::run(command, globals.private_key.clone()).await
+            }
+            Command::Trace(args) => {
+                let mainnet = globals.rpc_given.then(|| globals.rpc.clone());
+                trace::run(args, mainnet, globals.json).await
             }
         }
     });

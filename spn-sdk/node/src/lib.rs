@@ -15,7 +15,7 @@ mod shutdown;
 pub use builder::{NodeBuilder, NodeConfig, NodeHandle};
 pub use error::NodeError;
 pub use genesis::{genesis_changeset, init_genesis};
-pub use metrics::Metrics;
+pub use metrics::{serve_metrics, Metrics};
 pub use producer::{build_block, commit_block, next_base_fee, seal_block, BuiltBlock};
 pub use shutdown::shutdown_signal;
 pub use spn_consensus::{Consensus, Solo, SoloConfig};

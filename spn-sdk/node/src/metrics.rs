@@ -77,33 +77,42 @@ impl Metrics {
 
     /// Serves `GET /metrics` on `addr` until the runtime stops; returns the bound address.
     pub async fn serve(self: Arc<Self>, addr: SocketAddr) -> std::io::Result<SocketAddr> {
-        let listener = TcpListener::bind(addr).await?;
-        let bound = listener.local_addr()?;
-        tokio::spawn(async move {
-            while let Ok((mut socket, _)) = listener.accept().await {
-                let metrics = self.clone();
-                tokio::spawn(async move {
-                    let mut buf = [0u8; 4096];
-                    let n = match socket.read(&mut buf).await {
-                        Ok(n) => n,
-                        Err(_) => return,
-                    };
-                    let request = String::from_utf8_lossy(&buf[..n]);
-                    let (status, body) = if request.starts_with("GET /metrics") {
-                        ("200 OK", metrics.render())
-                    } else {
-                        ("404 Not Found", "not found: try GET /metrics\n".to_string())
-                    };
-                    let response = format!(
-                        "HTTP/1.1 {status}\r\ncontent-type: text/plain; version=0.0.4\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                        body.len()
-                    );
-                    if let Err(e) = socket.write_all(response.as_bytes()).await {
-                        debug!(%e, "metrics response failed");
-                    }
-                });
-            }
-        });
-        Ok(bound)
+        serve_metrics(addr, Arc::new(move || self.render())).await
     }
+}
+
+/// Serves `GET /metrics` on `addr` with the text `render` returns (Prometheus text format),
+/// until the runtime stops; returns the bound address.
+pub async fn serve_metrics(
+    addr: SocketAddr,
+    render: Arc<dyn Fn() -> String + Send + Sync>,
+) -> std::io::Result<SocketAddr> {
+    let listener = TcpListener::bind(addr).await?;
+    let bound = listener.local_addr()?;
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let render = render.clone();
+            tokio::spawn(async move {
+                let mut buf = [0u8; 4096];
+                let n = match socket.read(&mut buf).await {
+                    Ok(n) => n,
+                    Err(_) => return,
+                };
+                let request = String::from_utf8_lossy(&buf[..n]);
+                let (status, body) = if request.starts_with("GET /metrics") {
+                    ("200 OK", render())
+                } else {
+                    ("404 Not Found", "not found: try GET /metrics\n".to_string())
+                };
+                let response = format!(
+                    "HTTP/1.1 {status}\r\ncontent-type: text/plain; version=0.0.4\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                if let Err(e) = socket.write_all(response.as_bytes()).await {
+                    debug!(%e, "metrics response failed");
+                }
+            });
+        }
+    });
+    Ok(bound)
 }

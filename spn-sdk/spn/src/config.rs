@@ -38,6 +38,133 @@ pub struct SpnConfig {
     /// Genesis balances of the SPN's gas coin, in wei.
     #[serde(default)]
     pub alloc: BTreeMap<Address, U256>,
+    /// How `spn register` registers the SPN on the mainnet; defaults when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub register: Option<RegisterConfig>,
+}
+
+/// The `[register]` section: the consensus kind and the parameters the mainnet's Management
+/// contract records for the SPN (it refuses values outside its bounds, see
+/// docs/system-contracts.md).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterConfig {
+    /// How the SPN's validators agree on blocks.
+    #[serde(default)]
+    pub consensus: SpnConsensus,
+    /// Share of an epoch's stake a checkpoint needs, in basis points (6667..=10000).
+    #[serde(default = "default_quorum_bps")]
+    pub quorum_bps: u16,
+    /// Seconds the SPN has to process a forced withdrawal.
+    #[serde(default = "default_force_delay_s")]
+    pub force_delay_s: u64,
+    /// Seconds between validator-set snapshots.
+    #[serde(default = "default_epoch_length_s")]
+    pub epoch_length_s: u64,
+    /// Restaked LST (in wei) the SPN needs to become and stay active.
+    #[serde(
+        default = "default_min_stake",
+        serialize_with = "decimal::serialize",
+        deserialize_with = "decimal::deserialize"
+    )]
+    pub min_stake: U256,
+}
+
+/// The consensus kinds an SPN registers with (the Registry's `ConsensusKind`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SpnConsensus {
+    /// One sequencer.
+    #[default]
+    Solo,
+    /// A validator set with a rotating proposer.
+    Poa,
+}
+
+impl SpnConsensus {
+    /// The Registry's `ConsensusKind` value.
+    pub fn kind(self) -> u8 {
+        match self {
+            Self::Solo => 0,
+            Self::Poa => 1,
+        }
+    }
+
+    /// The name used in the config.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Solo => "solo",
+            Self::Poa => "poa",
+        }
+    }
+}
+
+impl Default for RegisterConfig {
+    fn default() -> Self {
+        Self {
+            consensus: SpnConsensus::default(),
+            quorum_bps: default_quorum_bps(),
+            force_delay_s: default_force_delay_s(),
+            epoch_length_s: default_epoch_length_s(),
+            min_stake: default_min_stake(),
+        }
+    }
+}
+
+impl RegisterConfig {
+    /// Check the values against the bounds the mainnet enforces everywhere (the network's
+    /// minimum stake and the unbonding delay are the mainnet's to check).
+    pub fn validate(&self) -> Result<(), SpnConfigError> {
+        let bad = |m: &str| Err(SpnConfigError::Invalid(m.to_string()));
+        if !(6667..=10_000).contains(&self.quorum_bps) {
+            return bad("register.quorum_bps must be within 6667..=10000");
+        }
+        if !(60..=30 * 24 * 3600).contains(&self.force_delay_s) {
+            return bad("register.force_delay_s must be within 60..=2592000 (60 s to 30 days)");
+        }
+        if self.epoch_length_s == 0 {
+            return bad("register.epoch_length_s must be positive");
+        }
+        if self.min_stake.is_zero() {
+            return bad("register.min_stake must be positive");
+        }
+        Ok(())
+    }
+}
+
+fn default_quorum_bps() -> u16 {
+    6667
+}
+
+fn default_force_delay_s() -> u64 {
+    300
+}
+
+fn default_epoch_length_s() -> u64 {
+    240
+}
+
+fn default_min_stake() -> U256 {
+    U256::from(1_000_000_000_000_000_000u64)
+}
+
+/// Wei amounts as decimal strings.
+mod decimal {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use spn_primitives::U256;
+
+    pub fn serialize<S: Serializer>(value: &U256, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&value.to_string())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<U256, D::Error> {
+        let text = String::deserialize(d)?;
+        U256::from_str_radix(text.trim(), 10).map_err(|_| {
+            serde::de::Error::custom(format!(
+                "expected an amount in wei as a decimal string, e.g. \"1000000000000000000\", got \"{text}\""
+            ))
+        })
+    }
 }
 
 fn default_block_time() -> u64 {
@@ -107,6 +234,9 @@ impl SpnConfig {
         if !(self.mainnet_rpc.starts_with("http://") || self.mainnet_rpc.starts_with("https://")) {
             return bad("mainnet_rpc must be an http(s) URL");
         }
+        if let Some(register) = &self.register {
+            register.validate()?;
+        }
         Ok(())
     }
 }
@@ -138,5 +268,49 @@ mod tests {
         assert!(e.to_string().contains("spn_id"), "{e}");
         let e = SpnConfig::from_toml(&format!("spn_id = 7\nbogus = 1\n{base}")).unwrap_err();
         assert!(e.to_string().contains("bogus"), "{e}");
+    }
+
+    #[test]
+    fn register_section_has_defaults_and_round_trips() {
+        let base = "spn_id = 7\nname = \"demo\"\nmainnet_rpc = \"http://127.0.0.1:8545\"\nmainnet_chain_id = 31337\n";
+        let c = SpnConfig::from_toml(base).unwrap();
+        assert_eq!(c.register, None);
+        let c = SpnConfig::from_toml(&format!("{base}[register]\nconsensus = \"poa\"\n")).unwrap();
+        let r = c.register.clone().unwrap();
+        assert_eq!(
+            r,
+            RegisterConfig {
+                consensus: SpnConsensus::Poa,
+                ..RegisterConfig::default()
+            }
+        );
+        assert_eq!(
+            (r.quorum_bps, r.force_delay_s, r.epoch_length_s),
+            (6667, 300, 240)
+        );
+        assert_eq!(r.min_stake, U256::from(10u64).pow(U256::from(18u64)));
+        let text = c.to_toml();
+        assert!(
+            text.contains("min_stake = \"1000000000000000000\""),
+            "{text}"
+        );
+        assert_eq!(SpnConfig::from_toml(&text).unwrap(), c);
+    }
+
+    #[test]
+    fn register_section_rejects_bad_values_with_the_field_named() {
+        let base = "spn_id = 7\nname = \"demo\"\nmainnet_rpc = \"http://127.0.0.1:8545\"\nmainnet_chain_id = 31337\n[register]\n";
+        for (line, field) in [
+            ("consensus = \"bft\"", "consensus"),
+            ("quorum_bps = 5000", "quorum_bps"),
+            ("force_delay_s = 10", "force_delay_s"),
+            ("epoch_length_s = 0", "epoch_length_s"),
+            ("min_stake = \"0\"", "min_stake"),
+            ("min_stake = \"1 ether\"", "min_stake"),
+            ("extra = 1", "extra"),
+        ] {
+            let e = SpnConfig::from_toml(&format!("{base}{line}\n")).unwrap_err();
+            assert!(e.to_string().contains(field), "{line}: {e}");
+        }
     }
 }

@@ -10,7 +10,7 @@ mod inbound;
 mod node;
 
 pub use checkpoint::{Checkpointer, SignedCheckpoint};
-pub use config::{SpnConfig, SpnConfigError};
+pub use config::{RegisterConfig, SpnConfig, SpnConfigError, SpnConsensus};
 pub use extensions::SpnExtensions;
 pub use genesis::spn_chain_spec;
 pub use inbound::{follow_mainnet, InboundFeed, MAX_MESSAGES_PER_BLOCK};

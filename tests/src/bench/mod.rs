@@ -2,6 +2,7 @@
 //! benchmark and the end-to-end JSON-RPC benchmark.
 
 pub mod block;
+pub mod relay;
 pub mod report;
 pub mod rpc;
 pub mod workload;

@@ -4,6 +4,7 @@
 //!   root, commit), phase by phase, no RPC.
 //! - `pharos-bench rpc`: a real `pharos-node` child process fed over HTTP JSON-RPC, timed
 //!   from the first submission until every transfer is in a committed block.
+//! - `pharos-bench relay`: cross-SPN message latency and throughput on running chains.
 //!
 //! See `docs/performance.md` for the method and the measured numbers.
 
@@ -29,6 +30,8 @@ enum Cmd {
     Block(bench::block::BlockArgs),
     /// Submit transfers to a pharos-node over JSON-RPC and time until all are committed.
     Rpc(bench::rpc::RpcArgs),
+    /// Time cross-SPN messages, dispatch to handle, on running chains (scripts/bench-relay.sh).
+    Relay(bench::relay::RelayArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -36,6 +39,7 @@ fn main() -> std::process::ExitCode {
     let result = match &cli.command {
         Cmd::Block(args) => bench::block::run(args),
         Cmd::Rpc(args) => bench::rpc::run(args),
+        Cmd::Relay(args) => bench::relay::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod mainnet;
+pub mod relay;
 
 use alloy::consensus::{SignableTransaction, TxEip1559, TxEnvelope};
 use alloy::network::EthereumWallet;

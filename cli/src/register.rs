@@ -1,0 +1,99 @@
+//! `spn register`: register an SPN on the mainnet (`Management.register`) from its config.
+
+use crate::amount::ether;
+use crate::wallet::{confirm, Wallet};
+use crate::Globals;
+use clap::Args;
+use eyre::{bail, Result, WrapErr};
+use pharos_contracts::{self as sc, management::Management, management::Registry as Sol};
+use serde_json::json;
+use spn_chain::SpnConfig;
+use std::path::PathBuf;
+
+/// `spn register` options.
+#[derive(Debug, Args)]
+pub struct RegisterArgs {
+    /// The SPN's config file: spn_id, name, checkpoint_interval, mainnet_rpc and the
+    /// optional [register] section (consensus, quorum_bps, force_delay_s, epoch_length_s,
+    /// min_stake). The mainnet is `mainnet_rpc` unless --rpc or SPN_RPC is given.
+    #[arg(long, default_value = "spn.toml")]
+    pub config: PathBuf,
+}
+
+/// Registers the SPN the config describes, owned by the `--private-key` account.
+pub async fn run(args: RegisterArgs, g: &Globals) -> Result<()> {
+    let text = std::fs::read_to_string(&args.config)
+        .wrap_err_with(|| format!("cannot read SPN config {}", args.config.display()))?;
+    let config = SpnConfig::from_toml(&text).wrap_err_with(|| {
+        format!(
+            "in {} (see docs/spn.md for the fields)",
+            args.config.display()
+        )
+    })?;
+    let register = config.register.clone().unwrap_or_default();
+    let url = if g.rpc_given {
+        g.rpc.as_str()
+    } else {
+        config.mainnet_rpc.as_str()
+    };
+    let wallet = Wallet::connect(url, g.private_key.as_deref()).await?;
+    if wallet.chain.chain_id != config.mainnet_chain_id {
+        bail!(
+            "{url} serves chain {}, but {} says the mainnet is chain {}: point mainnet_rpc (or \
+             --rpc) at the mainnet, or fix mainnet_chain_id",
+            wallet.chain.chain_id,
+            args.config.display(),
+            config.mainnet_chain_id
+        );
+    }
+
+    let params = Sol::Params {
+        checkpointInterval: config.checkpoint_interval,
+        quorumBps: register.quorum_bps,
+        forceDelay: register.force_delay_s,
+        epochLength: register.epoch_length_s,
+        minStake: register.min_stake,
+    };
+    let management = Management::new(sc::MANAGEMENT, wallet.provider());
+    let call = management.register(
+        config.spn_id,
+        config.name.clone(),
+        register.consensus.kind(),
+        params,
+    );
+    let receipt = confirm("Management.register", call.send().await).await?;
+
+    let consensus = register.consensus.name();
+    if g.json {
+        let out = json!({
+            "spn_id": config.spn_id,
+            "name": config.name,
+            "owner": wallet.address,
+            "consensus": consensus,
+            "status": "Registered",
+            "params": {
+                "checkpoint_interval": config.checkpoint_interval,
+                "quorum_bps": register.quorum_bps,
+                "force_delay_s": register.force_delay_s,
+                "epoch_length_s": register.epoch_length_s,
+                "min_stake": register.min_stake.to_string(),
+            },
+            "tx_hash": receipt.transaction_hash,
+            "block": receipt.block_number,
+        });
+        println!("{out}");
+    } else {
+        println!(
+            "registered SPN {} ({}, {consensus}) owned by {}",
+            config.spn_id, config.name, wallet.address
+        );
+        println!("tx         {}", receipt.transaction_hash);
+        println!(
+            "next       operators restake {} lsPHRS in all to activate it: spn restake --spn {} \
+             --amount 5 --operator-key <ed25519 secret>",
+            ether(register.min_stake),
+            config.spn_id
+        );
+    }
+    Ok(())
+}

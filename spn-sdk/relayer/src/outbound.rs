@@ -1,0 +1,84 @@
+//! Find the messages an SPN dispatched and prove each against a finalized state root.
+
+use alloy::eips::BlockId;
+use alloy::primitives::{Bytes, B256};
+use alloy::providers::{DynProvider, Provider};
+use alloy::rpc::types::Filter;
+use alloy::sol_types::SolEvent;
+use alloy_trie::TrieAccount;
+use pharos_contracts::{adaptor::Adaptor, layout, spn_mailbox::SpnMailbox, SPN_MAILBOX};
+
+/// Blocks per `eth_getLogs` request (the node caps ranges at 10 000).
+const LOG_CHUNK: u64 = 5_000;
+
+/// A message in an SPN's outbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outbound {
+    /// keccak256 of the message.
+    pub id: B256,
+    /// The message (Hyperlane format).
+    pub message: Bytes,
+    /// The SPN block that dispatched it.
+    pub block: u64,
+}
+
+/// Every message the SPN Mailbox dispatched in blocks `from..=to`, in order.
+pub async fn scan(spn: &DynProvider, from: u64, to: u64) -> Result<Vec<Outbound>, String> {
+    let mut out = Vec::new();
+    let mut start = from;
+    while start <= to {
+        let end = to.min(start + LOG_CHUNK - 1);
+        let filter = Filter::new()
+            .address(SPN_MAILBOX)
+            .event_signature(SpnMailbox::Dispatch::SIGNATURE_HASH)
+            .from_block(start)
+            .to_block(end);
+        let logs = spn
+            .get_logs(&filter)
+            .await
+            .map_err(|e| format!("eth_getLogs {start}..={end} on the SPN: {e}"))?;
+        for log in logs {
+            let block = log.block_number.ok_or("a log without a block number")?;
+            let event = log
+                .log_decode::<SpnMailbox::Dispatch>()
+                .map_err(|e| format!("undecodable Dispatch log in block {block}: {e}"))?;
+            let message = event.inner.data.message.clone();
+            out.push(Outbound {
+                id: alloy::primitives::keccak256(&message),
+                message,
+                block,
+            });
+        }
+        start = end + 1;
+    }
+    Ok(out)
+}
+
+/// The proof that message `id` is in the SPN Mailbox outbox at SPN block `height`.
+pub async fn slot_proof(
+    spn: &DynProvider,
+    id: B256,
+    height: u64,
+) -> Result<Adaptor::SlotProof, String> {
+    let proof = spn
+        .get_proof(SPN_MAILBOX, vec![layout::outbox_slot(id)])
+        .block_id(BlockId::number(height))
+        .await
+        .map_err(|e| format!("eth_getProof of message {id} at SPN block {height}: {e}"))?;
+    let account = TrieAccount {
+        nonce: proof.nonce,
+        balance: proof.balance,
+        storage_root: proof.storage_hash,
+        code_hash: proof.code_hash,
+    };
+    let storage = proof
+        .storage_proof
+        .into_iter()
+        .next()
+        .ok_or("the SPN node returned no storage proof")?;
+    Ok(Adaptor::SlotProof {
+        accountRlp: alloy_rlp::encode(account).into(),
+        accountProof: proof.account_proof,
+        storageProof: storage.proof,
+    })
+}

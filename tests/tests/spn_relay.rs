@@ -1,0 +1,341 @@
+//! Two SPNs and the relayer over real processes: a contract on SPN 1001 messages a contract
+//! on SPN 1002 through the mainnet; the relayer is killed mid-flight, restarted, and joined
+//! by a second relayer, and every message is still handled exactly once; a reverting
+//! recipient's message fails, then a retry delivers it once; bad inputs at the relayer are
+//! logged and skipped.
+
+mod common;
+
+use alloy::primitives::{keccak256, Address, Bytes, B256, U256};
+use alloy::sol_types::SolValue;
+use common::mainnet::*;
+use common::relay::*;
+use common::*;
+use pharos_contracts::{self as sc, message::Message, spn_mailbox::SpnMailbox};
+use spn_e2e_tests::apps::{IDispatcher, IRecordingRecipient};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+const SPN_A: u32 = 1001;
+const SPN_B: u32 = 1002;
+
+fn trace_json(id: B256, config: &std::path::Path) -> serde_json::Value {
+    let out = Command::new(sibling_binary("spn"))
+        .args(["trace", &id.to_string(), "--json", "--config"])
+        .arg(config)
+        .output()
+        .expect("spn trace");
+    assert!(
+        out.status.success(),
+        "spn trace failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("trace json")
+}
+
+fn steps(trace: &serde_json::Value) -> Vec<String> {
+    trace["hops"]
+        .as_array()
+        .expect("hops")
+        .iter()
+        .map(|h| h["step"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn messages_cross_spns_exactly_once_through_kills_and_two_relayers() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let mainnet = NodeProcess::start_dev(&d.join("mainnet"), &[]);
+    let a = start_test_spn(d, &mainnet.url, SPN_A, DEV_KEY_1).await;
+    let b = start_test_spn(d, &mainnet.url, SPN_B, DEV_KEY_2).await;
+    let on_a = provider(&a.node.url, DEV_KEY_0);
+    let on_b = provider(&b.node.url, DEV_KEY_0);
+    let dispatcher = IDispatcher::new(deploy(&on_a, "Dispatcher").await, &on_a);
+    let recipient = IRecordingRecipient::new(deploy(&on_b, "RecordingRecipient").await, &on_b);
+
+    // Relayer 1 follows both SPNs. SPN A's list also names SPN B's node, whose checkpoint
+    // signatures are for another SPN: the relayer must ignore them and carry on.
+    let config = d.join("relayer.toml");
+    std::fs::write(
+        &config,
+        relayer_config(
+            &mainnet.url,
+            DEV_KEY_3,
+            &d.join("relayer-state.json"),
+            &[
+                (SPN_A, a.node.url.as_str(), &[b.node.url.as_str()]),
+                (SPN_B, b.node.url.as_str(), &[]),
+            ],
+        ),
+    )
+    .unwrap();
+    let small_waves = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace("poll_ms = 200", "poll_ms = 200\nmax_in_flight = 25");
+    std::fs::write(&config, small_waves).unwrap();
+    let relayer = RelayerProcess::start(&config, &d.join("relayer-1.log"), &[]);
+
+    // One message, contract to contract: handled once with origin, sender and body.
+    let started = Instant::now();
+    let receipt = confirm(
+        "send",
+        dispatcher
+            .send(
+                SPN_B,
+                *recipient.address(),
+                Bytes::from_static(b"hello spn"),
+            )
+            .send()
+            .await,
+    )
+    .await;
+    let id = receipt
+        .inner
+        .logs()
+        .iter()
+        .find_map(|l| l.log_decode::<IDispatcher::Sent>().ok())
+        .expect("Sent")
+        .inner
+        .data
+        .id;
+    eventually(
+        "the first message to be handled",
+        Duration::from_secs(60),
+        || async { (recipient.handled().call().await.unwrap() == U256::from(1)).then_some(()) },
+    )
+    .await;
+    eprintln!(
+        "first message handled {:?} after dispatch",
+        started.elapsed()
+    );
+    assert_eq!(recipient.lastOrigin().call().await.unwrap(), SPN_A);
+    assert_eq!(
+        recipient.lastSender().call().await.unwrap(),
+        B256::left_padding_from(dispatcher.address().as_slice())
+    );
+    assert_eq!(
+        recipient.lastBody().call().await.unwrap(),
+        Bytes::from_static(b"hello spn")
+    );
+
+    // `spn trace` shows every hop with its transaction.
+    let t = trace_json(id, &config);
+    assert_eq!(
+        steps(&t),
+        [
+            "dispatched",
+            "checkpointed",
+            "relayed",
+            "archived",
+            "delivered"
+        ],
+        "{t:#}"
+    );
+    assert!(t["stuck"].is_null(), "{t:#}");
+    assert!(t["hops"][2]["tx"]
+        .as_str()
+        .is_some_and(|s| s.starts_with("0x")));
+
+    // A reverting recipient: the message is marked failed, then a retry delivers it once.
+    let failing = IRecordingRecipient::new(deploy(&on_b, "RecordingRecipient").await, &on_b);
+    confirm("setFailing", failing.setFailing(true).send().await).await;
+    let receipt = confirm(
+        "send to failing",
+        dispatcher
+            .send(SPN_B, *failing.address(), Bytes::from_static(b"retry me"))
+            .send()
+            .await,
+    )
+    .await;
+    let failed_id = receipt
+        .inner
+        .logs()
+        .iter()
+        .find_map(|l| l.log_decode::<IDispatcher::Sent>().ok())
+        .expect("Sent")
+        .inner
+        .data
+        .id;
+    let spn_mailbox = SpnMailbox::new(sc::SPN_MAILBOX, &on_b);
+    eventually("the delivery to fail", Duration::from_secs(60), || async {
+        (spn_mailbox.status(failed_id).call().await.unwrap() == 2).then_some(())
+    })
+    .await;
+    let t = trace_json(failed_id, &config);
+    assert_eq!(
+        steps(&t).last().map(String::as_str),
+        Some("failed"),
+        "{t:#}"
+    );
+    assert!(t["stuck"].as_str().unwrap().contains("retry"), "{t:#}");
+    confirm("fix recipient", failing.setFailing(false).send().await).await;
+    // The SPN Mailbox keeps the failed message; its id matches what was dispatched.
+    let kept = spn_mailbox.messageOf(failed_id).call().await.unwrap();
+    assert_eq!(keccak256(&kept), failed_id);
+    confirm("retry", spn_mailbox.retry(kept.clone()).send().await).await;
+    assert_eq!(failing.handled().call().await.unwrap(), U256::from(1));
+    let again = spn_mailbox
+        .retry(kept)
+        .call()
+        .await
+        .expect_err("second retry");
+    assert!(
+        again
+            .as_decoded_error::<SpnMailbox::NotRetryable>()
+            .is_some(),
+        "{again}"
+    );
+
+    // 200 messages in flight: the relayer is SIGKILLed mid-flight and restarted, and a second
+    // relayer (own key, empty cursor: everything it sees is a replay) runs alongside.
+    const N: u64 = 200;
+    for batch in 0..4u64 {
+        confirm(
+            "sendMany",
+            dispatcher
+                .sendMany(
+                    SPN_B,
+                    *recipient.address(),
+                    U256::from(batch * 50),
+                    U256::from(50),
+                )
+                .send()
+                .await,
+        )
+        .await;
+    }
+    // Kill as soon as the first of the 200 is handled (the relayer sends 25 per wave here).
+    let start = Instant::now();
+    while recipient.handled().call().await.unwrap() < U256::from(2) {
+        assert!(start.elapsed() < Duration::from_secs(60), "nothing relayed");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    relayer.kill9();
+    let handled_at_kill = recipient.handled().call().await.unwrap();
+    eprintln!("relayer killed with {handled_at_kill} of {} handled", N + 1);
+    let mut relayer = RelayerProcess::start(&config, &d.join("relayer-1b.log"), &[]);
+    let config_2 = d.join("relayer-2.toml");
+    std::fs::write(
+        &config_2,
+        relayer_config(
+            &mainnet.url,
+            DEV_KEY_4,
+            &d.join("relayer-2-state.json"),
+            &[
+                (SPN_A, a.node.url.as_str(), &[]),
+                (SPN_B, b.node.url.as_str(), &[]),
+            ],
+        ),
+    )
+    .unwrap();
+    let mut relayer_2 = RelayerProcess::start(&config_2, &d.join("relayer-2.log"), &[]);
+    eventually(
+        "all 200 messages to be handled",
+        Duration::from_secs(180),
+        || async {
+            let h = recipient.handled().call().await.unwrap();
+            (h >= U256::from(N + 1)).then_some(())
+        },
+    )
+    .await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(recipient.handled().call().await.unwrap(), U256::from(N + 1));
+    for i in 0..N {
+        let body = keccak256(U256::from(i).abi_encode());
+        assert_eq!(
+            recipient.timesHandled(body).call().await.unwrap(),
+            U256::from(1),
+            "message {i} handled once"
+        );
+    }
+    assert!(relayer.running(), "relayer 1 crashed:\n{}", relayer.log());
+    assert!(
+        relayer_2.running(),
+        "relayer 2 crashed:\n{}",
+        relayer_2.log()
+    );
+
+    // Metrics: messages seen and relayed per SPN.
+    drop(relayer_2);
+    let port = free_port().to_string();
+    drop(relayer);
+    let relayer = RelayerProcess::start(
+        &config,
+        &d.join("relayer-1c.log"),
+        &["--metrics.port", &port],
+    );
+    let metrics = reqwest::get(format!("http://127.0.0.1:{port}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(metrics.contains("spn_relayer_balance_ether"), "{metrics}");
+    drop(relayer);
+
+    // Bad input at the relayer: a message that is not in SPN A's outbox (a forged entry in its
+    // retry list). The Adaptor refuses its proof; the relayer logs why, gives up at the cap,
+    // and keeps relaying real messages.
+    let forged = Message::new(
+        9_999,
+        SPN_A,
+        Address::repeat_byte(0x66),
+        SPN_B,
+        *recipient.address(),
+        Bytes::from_static(b"forged"),
+    );
+    let forged_id = forged.id();
+    let state_path = d.join("relayer-state.json");
+    let mut state: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&state_path).unwrap()).unwrap();
+    state["spns"][SPN_A.to_string()]["retry"][forged_id.to_string()] = serde_json::json!({
+        "message": forged.encode(),
+        "block": 1,
+        "attempts": 0,
+        "last_error": "",
+        "next_at_ms": 0
+    });
+    std::fs::write(&state_path, serde_json::to_vec(&state).unwrap()).unwrap();
+    let capped = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace("max_in_flight = 25", "max_in_flight = 25\nmax_attempts = 2");
+    std::fs::write(&config, capped).unwrap();
+    let relayer = RelayerProcess::start(&config, &d.join("relayer-1d.log"), &[]);
+    eventually(
+        "the relayer to give up on the forged message",
+        Duration::from_secs(60),
+        || async { relayer.log().contains("giving up").then_some(()) },
+    )
+    .await;
+    let log = relayer.log();
+    assert!(log.contains(&forged_id.to_string()), "{log}");
+    assert!(log.contains("not in the SPN's outbox"), "{log}");
+    confirm(
+        "send after the forged one",
+        dispatcher
+            .send(
+                SPN_B,
+                *recipient.address(),
+                Bytes::from_static(b"still relaying"),
+            )
+            .send()
+            .await,
+    )
+    .await;
+    eventually(
+        "the relayer to carry on",
+        Duration::from_secs(60),
+        || async { (recipient.handled().call().await.unwrap() == U256::from(N + 2)).then_some(()) },
+    )
+    .await;
+    assert_eq!(
+        sc::mailbox::Mailbox::new(sc::MAILBOX, reader(&mainnet.url))
+            .status(forged_id)
+            .call()
+            .await
+            .unwrap(),
+        0,
+        "the forged message never reached the mainnet Mailbox"
+    );
+}
