@@ -1,5 +1,6 @@
 //! The test applications (compiled fixtures in `tests/fixtures`): `Dispatcher` sends messages
-//! through an SPN Mailbox, `RecordingRecipient` records what `handle` was given.
+//! through an SPN Mailbox, `RecordingRecipient` records what `handle` was given, `TestToken`
+//! is a mintable ERC-20.
 
 use alloy::network::TransactionBuilder;
 use alloy::primitives::{Address, Bytes};
@@ -23,13 +24,21 @@ alloy::sol! {
         function timesHandled(bytes32 body) external view returns (uint256);
         function setFailing(bool on) external;
     }
+
+    #[sol(rpc)]
+    interface ITestToken {
+        function mint(address to, uint256 amount) external;
+        function balanceOf(address account) external view returns (uint256);
+        function approve(address spender, uint256 amount) external returns (bool);
+    }
 }
 
-/// Creation bytecode of the `Dispatcher` or `RecordingRecipient` fixture.
+/// Creation bytecode of a fixture: `Dispatcher`, `RecordingRecipient` or `TestToken`.
 pub fn bytecode(name: &str) -> Result<Bytes, String> {
     let text = match name {
         "Dispatcher" => include_str!("../fixtures/Dispatcher.json"),
         "RecordingRecipient" => include_str!("../fixtures/RecordingRecipient.json"),
+        "TestToken" => include_str!("../fixtures/TestToken.json"),
         other => return Err(format!("no fixture {other}")),
     };
     let json: serde_json::Value = serde_json::from_str(text).map_err(|e| e.to_string())?;

@@ -4,10 +4,9 @@
 
 mod common;
 
-use alloy::network::TransactionBuilder;
-use alloy::primitives::{keccak256, Address, Bytes, B256, U256};
-use alloy::providers::{DynProvider, Provider};
-use alloy::rpc::types::TransactionRequest;
+use alloy::primitives::{keccak256, Address, B256, U256};
+use alloy::providers::Provider;
+use common::cli::*;
 use common::mainnet::*;
 use common::*;
 use ed25519_dalek::SigningKey;
@@ -15,10 +14,9 @@ use pharos_contracts::{
     self as sc, bridge::Bridge, mailbox::Mailbox, message::Message, registry::Registry,
     restaking::Restaking, spn_bridge::SpnBridge, spn_mailbox::SpnMailbox, staking::Staking,
 };
-use serde_json::Value;
+use spn_e2e_tests::apps::{IRecordingRecipient, ITestToken};
 use std::path::Path;
-use std::process::{Command, Output};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// The SPN these tests register.
 const SPN_ID: u32 = 1003;
@@ -30,67 +28,6 @@ const QUEUED: u8 = 1;
 /// An RPC endpoint nothing listens on: commands that must fail before any network traffic
 /// would otherwise say they cannot reach it.
 const DEAD_RPC: &str = "http://127.0.0.1:9";
-
-alloy::sol! {
-    #[sol(rpc)]
-    interface IRecordingRecipient {
-        function handled() external view returns (uint256);
-        function lastOrigin() external view returns (uint32);
-        function lastBody() external view returns (bytes);
-    }
-
-    #[sol(rpc)]
-    interface ITestToken {
-        function mint(address to, uint256 amount) external;
-        function balanceOf(address account) external view returns (uint256);
-    }
-}
-
-/// Runs `spn ARGS` with `--rpc url`, the private key (if any) in `SPN_PRIVATE_KEY`, and none
-/// of the caller's `SPN_*` environment.
-fn spn(url: &str, private_key: Option<&str>, args: &[&str]) -> Output {
-    let mut cmd = Command::new(sibling_binary("spn"));
-    cmd.env_remove("SPN_RPC")
-        .env_remove("SPN_PRIVATE_KEY")
-        .env_remove("SPN_OPERATOR_KEY")
-        .args(args);
-    if !url.is_empty() {
-        cmd.args(["--rpc", url]);
-    }
-    if let Some(key) = private_key {
-        cmd.env("SPN_PRIVATE_KEY", key);
-    }
-    cmd.output().expect("run spn")
-}
-
-/// `spn ARGS --json`, required to succeed; its JSON output.
-fn spn_json(url: &str, private_key: &str, args: &[&str]) -> Value {
-    let mut args = args.to_vec();
-    args.push("--json");
-    let out = spn(url, Some(private_key), &args);
-    assert!(
-        out.status.success(),
-        "spn {args:?} failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "spn {args:?} printed no JSON ({e}):\n{}",
-            String::from_utf8_lossy(&out.stdout)
-        )
-    })
-}
-
-/// `spn ARGS`, required to fail; its stderr.
-fn spn_fails(url: &str, private_key: Option<&str>, args: &[&str]) -> String {
-    let out = spn(url, private_key, args);
-    let err = String::from_utf8_lossy(&out.stderr).to_string();
-    assert!(
-        !out.status.success(),
-        "spn {args:?} must fail; stderr:\n{err}"
-    );
-    err
-}
 
 /// The SPN's config, with a `[register]` section that needs 10 ether of restaked stake.
 fn write_config(dir: &Path, mainnet_url: &str, funded: Address) -> String {
@@ -110,47 +47,6 @@ fn operator_key(seed: &str) -> (String, B256) {
     let secret = keccak256(seed.as_bytes());
     let public = SigningKey::from_bytes(&secret.0).verifying_key().to_bytes();
     (alloy::primitives::hex::encode(secret), B256::from(public))
-}
-
-fn hash(v: &Value) -> B256 {
-    v.as_str()
-        .unwrap_or_else(|| panic!("{v} is not a hash"))
-        .parse()
-        .expect("hash")
-}
-
-/// Deploys the creation code in `fixture` (a tests/fixtures JSON) and returns its address.
-async fn deploy(p: &DynProvider, fixture: &str) -> Address {
-    let json: Value = serde_json::from_str(fixture).expect("fixture json");
-    let code: Bytes = json["bytecode"]
-        .as_str()
-        .expect("bytecode")
-        .parse()
-        .expect("hex");
-    let receipt = p
-        .send_transaction(TransactionRequest::default().with_deploy_code(code))
-        .await
-        .expect("deploy")
-        .get_receipt()
-        .await
-        .expect("deploy receipt");
-    receipt.contract_address.expect("contract address")
-}
-
-/// Poll `f` until it returns `Some` or `timeout` passes.
-async fn eventually<T, F, Fut>(what: &str, timeout: Duration, mut f: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Option<T>>,
-{
-    let start = Instant::now();
-    loop {
-        if let Some(v) = f().await {
-            return v;
-        }
-        assert!(start.elapsed() < timeout, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -372,11 +268,7 @@ async fn send_deposit_and_withdraw_through_the_cli_reach_the_spn_and_its_outbox(
     let spn_id = SPN_ID.to_string();
 
     // A message from the mainnet to a contract on the SPN: queued, then handled there.
-    let recipient = deploy(
-        &provider(&spn_node.url, DEV_KEY_0),
-        include_str!("../fixtures/RecordingRecipient.json"),
-    )
-    .await;
+    let recipient = deploy(&provider(&spn_node.url, DEV_KEY_0), "RecordingRecipient").await;
     let out = spn_json(
         &mainnet.url,
         DEV_KEY_0,
@@ -457,11 +349,7 @@ async fn send_deposit_and_withdraw_through_the_cli_reach_the_spn_and_its_outbox(
         ether(3)
     );
 
-    let token = deploy(
-        &provider(&mainnet.url, DEV_KEY_0),
-        include_str!("../fixtures/TestToken.json"),
-    )
-    .await;
+    let token = deploy(&provider(&mainnet.url, DEV_KEY_0), "TestToken").await;
     let erc20 = ITestToken::new(token, provider(&mainnet.url, DEV_KEY_0));
     confirm("mint", erc20.mint(user, ether(10)).send().await).await;
     let out = spn_json(

@@ -10,7 +10,7 @@ use common::*;
 use pharos_contracts::{
     self as sc, bridge::Bridge, mailbox::Mailbox, spn_bridge::SpnBridge, spn_mailbox::SpnMailbox,
 };
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const SPN_ID: u32 = 1001;
 
@@ -20,22 +20,6 @@ fn spn_config(mainnet_url: &str, funded: Address) -> String {
          mainnet_chain_id = {DEV_CHAIN_ID}\nblock_time_ms = 200\n\n[alloc]\n\
          \"{funded}\" = \"100000000000000000000\"\n"
     )
-}
-
-/// Poll `f` until it returns `Some` or `timeout` passes.
-async fn eventually<T, F, Fut>(what: &str, timeout: Duration, mut f: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Option<T>>,
-{
-    let start = Instant::now();
-    loop {
-        if let Some(v) = f().await {
-            return v;
-        }
-        assert!(start.elapsed() < timeout, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

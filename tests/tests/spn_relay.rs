@@ -7,12 +7,16 @@
 mod common;
 
 use alloy::primitives::{keccak256, Address, Bytes, B256, U256};
+use alloy::providers::Provider;
 use alloy::sol_types::SolValue;
+use common::cli::spn_json;
 use common::mainnet::*;
 use common::relay::*;
 use common::*;
-use pharos_contracts::{self as sc, message::Message, spn_mailbox::SpnMailbox};
-use spn_e2e_tests::apps::{IDispatcher, IRecordingRecipient};
+use pharos_contracts::{
+    self as sc, message::Message, spn_bridge::SpnBridge, spn_mailbox::SpnMailbox,
+};
+use spn_e2e_tests::apps::{IDispatcher, IRecordingRecipient, ITestToken};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -337,5 +341,133 @@ async fn messages_cross_spns_exactly_once_through_kills_and_two_relayers() {
             .unwrap(),
         0,
         "the forged message never reached the mainnet Mailbox"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn native_and_erc20_deposits_and_withdrawals_round_trip_with_exact_balances() {
+    const SPN: u32 = 1005;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let mainnet = NodeProcess::start_dev(&d.join("mainnet"), &[]);
+    let spn = start_test_spn(d, &mainnet.url, SPN, DEV_KEY_1).await;
+    let config = d.join("relayer.toml");
+    std::fs::write(
+        &config,
+        relayer_config(
+            &mainnet.url,
+            DEV_KEY_3,
+            &d.join("relayer-state.json"),
+            &[(SPN, spn.node.url.as_str(), &[])],
+        ),
+    )
+    .unwrap();
+    let _relayer = RelayerProcess::start(&config, &d.join("relayer.log"), &[]);
+
+    let user = address_of(DEV_KEY_0);
+    let on_mainnet = provider(&mainnet.url, DEV_KEY_0);
+    let token = deploy(&on_mainnet, "TestToken").await;
+    let erc20 = ITestToken::new(token, &on_mainnet);
+    confirm("mint", erc20.mint(user, ether(10)).send().await).await;
+
+    // Deposits through the CLI: 3 native, 4 tokens.
+    let spn_id = SPN.to_string();
+    let token_arg = token.to_string();
+    spn_json(
+        &mainnet.url,
+        DEV_KEY_0,
+        &["deposit", "--spn", &spn_id, "--amount", "3"],
+    );
+    spn_json(
+        &mainnet.url,
+        DEV_KEY_0,
+        &[
+            "deposit", "--spn", &spn_id, "--amount", "4", "--token", &token_arg,
+        ],
+    );
+    let spn_bridge = SpnBridge::new(sc::SPN_BRIDGE, reader(&spn.node.url));
+    eventually(
+        "both deposits credited on the SPN",
+        Duration::from_secs(60),
+        || async {
+            let native = spn_bridge
+                .balanceOf(sc::NATIVE_TOKEN, user)
+                .call()
+                .await
+                .unwrap();
+            let tokens = spn_bridge.balanceOf(token, user).call().await.unwrap();
+            (native == ether(3) && tokens == ether(4)).then_some(())
+        },
+    )
+    .await;
+
+    // Withdraw part of each to a fresh mainnet account, through the CLI on the SPN.
+    let receiver = Address::repeat_byte(0x77);
+    let to = receiver.to_string();
+    let out = spn_json(
+        &spn.node.url,
+        DEV_KEY_0,
+        &["withdraw", "--amount", "1", "--to", &to],
+    );
+    let native_withdrawal = common::cli::hash(&out["message_id"]);
+    spn_json(
+        &spn.node.url,
+        DEV_KEY_0,
+        &[
+            "withdraw",
+            "--amount",
+            "1500000000000000000wei",
+            "--token",
+            &token_arg,
+            "--to",
+            &to,
+        ],
+    );
+    let mainnet_reader = reader(&mainnet.url);
+    eventually(
+        "both withdrawals paid on the mainnet",
+        Duration::from_secs(90),
+        || async {
+            let native = mainnet_reader.get_balance(receiver).await.unwrap();
+            let tokens = erc20.balanceOf(receiver).call().await.unwrap();
+            (native == ether(1) && tokens == ether(3) / U256::from(2)).then_some(())
+        },
+    )
+    .await;
+
+    // Exact on both sides: the SPN ledger, the mainnet escrow, the user's tokens.
+    let bridge = sc::bridge::Bridge::new(sc::BRIDGE, &mainnet_reader);
+    assert_eq!(
+        bridge.escrowed(SPN, sc::NATIVE_TOKEN).call().await.unwrap(),
+        ether(2)
+    );
+    assert_eq!(
+        bridge.escrowed(SPN, token).call().await.unwrap(),
+        ether(5) / U256::from(2)
+    );
+    assert_eq!(
+        spn_bridge
+            .balanceOf(sc::NATIVE_TOKEN, user)
+            .call()
+            .await
+            .unwrap(),
+        ether(2)
+    );
+    assert_eq!(
+        spn_bridge.balanceOf(token, user).call().await.unwrap(),
+        ether(5) / U256::from(2)
+    );
+    assert_eq!(erc20.balanceOf(user).call().await.unwrap(), ether(6));
+    // Paid once: a little later, nothing more arrived.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(
+        mainnet_reader.get_balance(receiver).await.unwrap(),
+        ether(1)
+    );
+    let t = trace_json(native_withdrawal, &config);
+    assert_eq!(
+        steps(&t),
+        ["dispatched", "checkpointed", "relayed", "delivered"],
+        "{t:#}"
     );
 }

@@ -1,6 +1,7 @@
 //! Start real `pharos-node` processes on 127.0.0.1 and talk to them like users do.
 #![allow(dead_code)]
 
+pub mod cli;
 pub mod mainnet;
 pub mod relay;
 
@@ -250,4 +251,25 @@ alloy::sol! {
         function fail() external pure;
         function failCustom() external pure;
     }
+}
+
+/// Polls `f` until it returns `Some` or `timeout` passes.
+pub async fn eventually<T, F, Fut>(what: &str, timeout: Duration, mut f: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let start = Instant::now();
+    loop {
+        if let Some(v) = f().await {
+            return v;
+        }
+        assert!(start.elapsed() < timeout, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Deploys fixture `name` and returns its address.
+pub async fn deploy(p: &DynProvider, name: &str) -> Address {
+    spn_e2e_tests::apps::deploy(p, name).await.expect("deploy")
 }

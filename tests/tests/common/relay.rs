@@ -4,8 +4,7 @@
 
 use super::mainnet::{register_spn_with, Operator};
 use super::{sibling_binary, NodeProcess, DEV_CHAIN_ID, DEV_KEY_0};
-use alloy::primitives::{keccak256, Address};
-use alloy::providers::DynProvider;
+use alloy::primitives::keccak256;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -14,11 +13,6 @@ use std::time::{Duration, Instant};
 pub const DEV_KEY_3: &str = "0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6";
 /// Anvil/hardhat dev account 4.
 pub const DEV_KEY_4: &str = "0x47e179ec197488593b187f80a00eb0da91f1b9d0b13f8733639f19c30a34926a";
-
-/// Deploys fixture `name` and returns its address.
-pub async fn deploy(p: &DynProvider, name: &str) -> Address {
-    spn_e2e_tests::apps::deploy(p, name).await.expect("deploy")
-}
 
 /// An SPN with one validator, registered and active on the mainnet, its node running.
 pub struct TestSpn {
@@ -139,21 +133,5 @@ impl Drop for RelayerProcess {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-    }
-}
-
-/// Polls `f` until it returns `Some` or `timeout` passes.
-pub async fn eventually<T, F, Fut>(what: &str, timeout: Duration, mut f: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Option<T>>,
-{
-    let start = Instant::now();
-    loop {
-        if let Some(v) = f().await {
-            return v;
-        }
-        assert!(start.elapsed() < timeout, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
