@@ -94,15 +94,7 @@ async fn messages_cross_spns_exactly_once_through_kills_and_two_relayers() {
             .await,
     )
     .await;
-    let id = receipt
-        .inner
-        .logs()
-        .iter()
-        .find_map(|l| l.log_decode::<IDispatcher::Sent>().ok())
-        .expect("Sent")
-        .inner
-        .data
-        .id;
+    let id = sent_id(&receipt);
     eventually(
         "the first message to be handled",
         Duration::from_secs(60),
@@ -152,15 +144,7 @@ async fn messages_cross_spns_exactly_once_through_kills_and_two_relayers() {
             .await,
     )
     .await;
-    let failed_id = receipt
-        .inner
-        .logs()
-        .iter()
-        .find_map(|l| l.log_decode::<IDispatcher::Sent>().ok())
-        .expect("Sent")
-        .inner
-        .data
-        .id;
+    let failed_id = sent_id(&receipt);
     let spn_mailbox = SpnMailbox::new(sc::SPN_MAILBOX, &on_b);
     eventually("the delivery to fail", Duration::from_secs(60), || async {
         (spn_mailbox.status(failed_id).call().await.unwrap() == 2).then_some(())

@@ -135,3 +135,19 @@ impl Drop for RelayerProcess {
         let _ = self.child.wait();
     }
 }
+
+/// The message id a `Dispatcher` transaction's `Sent` event names.
+pub fn sent_id(receipt: &alloy::rpc::types::TransactionReceipt) -> alloy::primitives::B256 {
+    receipt
+        .inner
+        .logs()
+        .iter()
+        .find_map(|l| {
+            l.log_decode::<spn_e2e_tests::apps::IDispatcher::Sent>()
+                .ok()
+        })
+        .expect("a Sent event")
+        .inner
+        .data
+        .id
+}
