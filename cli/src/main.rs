@@ -59,8 +59,9 @@ pub struct Globals {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Show a chain's id, head block, client and sync state.
-    Status,
+    /// Show a chain's id, head block, client and sync state; with --spn, an SPN's record on the
+    /// mainnet.
+    Status(status::StatusArgs),
     /// Run an SPN node.
     #[command(subcommand)]
     Node(node::NodeCommand),
@@ -107,7 +108,10 @@ fn main() {
     };
     let result = runtime.block_on(async {
         match cli.command {
-            Command::Status => status::run(&globals.rpc, globals.json).await,
+            Command::Status(args) => match args.spn {
+                Some(id) => status::run_spn(&globals.rpc, id, globals.json).await,
+                None => status::run(&globals.rpc, globals.json).await,
+            },
             Command::Node(command) => {
                 init_logging();
                 node::run(command).await

@@ -145,6 +145,27 @@ async fn register_restake_activate_and_unstake_through_the_cli() {
     assert!(set.keys.contains(&public1) && set.keys.contains(&public2));
     assert_eq!(set.totalStake, ether(10));
 
+    // `spn status --spn` shows the same record, as a team checks its SPN.
+    let status = spn_json(
+        &mainnet.url,
+        DEV_KEY_0,
+        &["status", "--spn", &SPN_ID.to_string()],
+    );
+    assert_eq!(status["status"], "active", "{status}");
+    assert_eq!(status["epoch"], 1, "{status}");
+    assert_eq!(status["consensus"], "poa", "{status}");
+    assert_eq!(
+        status["validators"].as_array().map(Vec::len),
+        Some(2),
+        "{status}"
+    );
+    assert_eq!(status["total_stake"], ether(10).to_string(), "{status}");
+    let err = spn_fails(&mainnet.url, None, &["status", "--spn", "4242"]);
+    assert!(
+        err.contains("not registered") && err.contains("spn register"),
+        "{err}"
+    );
+
     // A registered operator restakes more without its key, from LST it stakes now.
     let out = spn_json(
         &mainnet.url,
