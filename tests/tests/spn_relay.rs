@@ -58,7 +58,7 @@ async fn messages_cross_spns_exactly_once_through_kills_and_two_relayers() {
     let dispatcher = IDispatcher::new(deploy(&on_a, "Dispatcher").await, &on_a);
     let recipient = IRecordingRecipient::new(deploy(&on_b, "RecordingRecipient").await, &on_b);
 
-    // Relayer 1 follows both SPNs. SPN A's list also names SPN B's node, whose checkpoint
+    // Relayer 1 follows both SPNs. SPN B's list also names SPN A's node, whose checkpoint
     // signatures are for another SPN: the relayer must ignore them and carry on.
     let config = d.join("relayer.toml");
     std::fs::write(
@@ -68,8 +68,8 @@ async fn messages_cross_spns_exactly_once_through_kills_and_two_relayers() {
             DEV_KEY_3,
             &d.join("relayer-state.json"),
             &[
-                (SPN_A, a.node.url.as_str(), &[b.node.url.as_str()]),
-                (SPN_B, b.node.url.as_str(), &[]),
+                (SPN_A, a.node.url.as_str(), &[]),
+                (SPN_B, b.node.url.as_str(), &[a.node.url.as_str()]),
             ],
         ),
     )
@@ -129,6 +129,18 @@ async fn messages_cross_spns_exactly_once_through_kills_and_two_relayers() {
         "{t:#}"
     );
     assert!(t["stuck"].is_null(), "{t:#}");
+    // SPN A's node answers for SPN B too: its signature is ignored, and the relayer says so.
+    eventually(
+        "a foreign signature to be ignored",
+        Duration::from_secs(30),
+        || async {
+            relayer
+                .log()
+                .contains("ignored checkpoint signatures")
+                .then_some(())
+        },
+    )
+    .await;
     assert!(t["hops"][2]["tx"]
         .as_str()
         .is_some_and(|s| s.starts_with("0x")));

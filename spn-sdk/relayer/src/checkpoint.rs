@@ -106,6 +106,14 @@ pub async fn advance(
         }
         Err(e) => return Ok(CheckpointStep::Waiting(format!("checkpoint {target}: {e}"))),
     };
+    if submission.rejected > 0 {
+        warn!(
+            spn = spn_id,
+            height = target,
+            ignored = submission.rejected,
+            "ignored checkpoint signatures that are invalid, from keys outside the epoch set, or over another block"
+        );
+    }
     let adaptor = Adaptor::new(ADAPTOR, mainnet);
     let checkpoint = Adaptor::Checkpoint {
         spnId: spn_id,

@@ -27,6 +27,8 @@ pub struct Submission {
     pub signatures: Vec<Bytes>,
     /// Stake that signed.
     pub signed: U256,
+    /// Signatures ignored: invalid, by keys outside the set, or over another checkpoint.
+    pub rejected: usize,
 }
 
 /// Why a submission cannot be made yet.
@@ -68,6 +70,7 @@ pub fn assemble(
         indices: Vec::new(),
         signatures: Vec::new(),
         signed: U256::ZERO,
+        rejected: 0,
     };
     let mut rejected = 0;
     for s in served {
@@ -87,6 +90,7 @@ pub fn assemble(
         out.signed += set.stakes[index];
     }
     if has_quorum(out.signed, set.total, quorum_bps) {
+        out.rejected = rejected;
         Ok(out)
     } else {
         Err(NotYet::NoQuorum {
