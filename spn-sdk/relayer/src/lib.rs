@@ -26,7 +26,7 @@ pub use checkpoint::CheckpointStep;
 pub use config::{RelayerConfig, SpnEndpoint};
 pub use errors::describe;
 pub use metrics::RelayerMetrics;
-pub use outbound::{scan, slot_proof, Outbound};
+pub use outbound::{scan, slot_proofs, Outbound};
 pub use relayer::{Relayer, SpnRound};
 pub use sender::{Call, Outcome, Sent, TxSender};
 pub use signatures::{assemble, has_quorum, EpochSet, NotYet, Submission};

@@ -54,31 +54,50 @@ pub async fn scan(spn: &DynProvider, from: u64, to: u64) -> Result<Vec<Outbound>
     Ok(out)
 }
 
-/// The proof that message `id` is in the SPN Mailbox outbox at SPN block `height`.
-pub async fn slot_proof(
+/// Storage keys per `eth_getProof` (the node accepts up to 1 024).
+const PROOF_KEYS: usize = 1_024;
+
+/// The proofs that messages `ids` are in the SPN Mailbox outbox at SPN block `height`, in
+/// order: one `eth_getProof` per 1 024 messages, sharing the account proof.
+pub async fn slot_proofs(
     spn: &DynProvider,
-    id: B256,
+    ids: &[B256],
     height: u64,
-) -> Result<Adaptor::SlotProof, String> {
-    let proof = spn
-        .get_proof(SPN_MAILBOX, vec![layout::outbox_slot(id)])
-        .block_id(BlockId::number(height))
-        .await
-        .map_err(|e| format!("eth_getProof of message {id} at SPN block {height}: {e}"))?;
-    let account = TrieAccount {
-        nonce: proof.nonce,
-        balance: proof.balance,
-        storage_root: proof.storage_hash,
-        code_hash: proof.code_hash,
-    };
-    let storage = proof
-        .storage_proof
-        .into_iter()
-        .next()
-        .ok_or("the SPN node returned no storage proof")?;
-    Ok(Adaptor::SlotProof {
-        accountRlp: alloy_rlp::encode(account).into(),
-        accountProof: proof.account_proof,
-        storageProof: storage.proof,
-    })
+) -> Result<Vec<Adaptor::SlotProof>, String> {
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(PROOF_KEYS) {
+        let slots = chunk.iter().map(|id| layout::outbox_slot(*id)).collect();
+        let proof = spn
+            .get_proof(SPN_MAILBOX, slots)
+            .block_id(BlockId::number(height))
+            .await
+            .map_err(|e| {
+                format!(
+                    "eth_getProof of {} outbox slots at SPN block {height}: {e}",
+                    chunk.len()
+                )
+            })?;
+        if proof.storage_proof.len() != chunk.len() {
+            return Err(format!(
+                "the SPN node returned {} storage proofs for {} slots",
+                proof.storage_proof.len(),
+                chunk.len()
+            ));
+        }
+        let account = TrieAccount {
+            nonce: proof.nonce,
+            balance: proof.balance,
+            storage_root: proof.storage_hash,
+            code_hash: proof.code_hash,
+        };
+        let account_rlp: Bytes = alloy_rlp::encode(account).into();
+        for storage in proof.storage_proof {
+            out.push(Adaptor::SlotProof {
+                accountRlp: account_rlp.clone(),
+                accountProof: proof.account_proof.clone(),
+                storageProof: storage.proof,
+            });
+        }
+    }
+    Ok(out)
 }

@@ -4,7 +4,7 @@
 use crate::checkpoint::{advance, CheckpointStep};
 use crate::errors::{already_relayed, describe};
 use crate::metrics::RelayerMetrics;
-use crate::outbound::{scan, slot_proof, Outbound};
+use crate::outbound::{scan, slot_proofs, Outbound};
 use crate::sender::{Call, Outcome, Sent, TxSender};
 use crate::state::RelayerState;
 use crate::{connect, RelayerConfig, SpnEndpoint};
@@ -22,8 +22,8 @@ use tracing::{error, info, warn};
 
 /// SPN blocks scanned per round (bounds one round's work).
 const BLOCKS_PER_ROUND: u64 = 2_000;
-/// Messages prepared (status, proof, gas estimate) concurrently.
-const PREPARE_CONCURRENCY: usize = 16;
+/// Status reads and gas estimates in flight at once.
+const PREPARE_CONCURRENCY: usize = 64;
 
 /// What one round did for one SPN.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -256,19 +256,7 @@ impl Relayer {
         let label = RelayerMetrics::spn(spn_id);
         let from = self.sender.address();
         let mainnet = self.mainnet.clone();
-        let prepared: Vec<(usize, Prepared)> = futures::stream::iter(wave.iter().enumerate())
-            .map(|(k, m)| {
-                let mainnet = mainnet.clone();
-                async move {
-                    (
-                        k,
-                        prepare(&mainnet, provider, from, spn_id, height, m).await,
-                    )
-                }
-            })
-            .buffered(PREPARE_CONCURRENCY)
-            .collect()
-            .await;
+        let prepared = prepare_wave(&mainnet, provider, from, spn_id, height, wave).await;
         let mut outcomes: Vec<Option<Result<(), String>>> = vec![None; wave.len()];
         let mut calls = Vec::new();
         let mut call_index = Vec::new();
@@ -354,33 +342,57 @@ async fn relayed_on_mainnet(mainnet: &DynProvider, id: B256) -> Option<bool> {
         .map(|s| s != 0)
 }
 
-/// Status check, proof and gas estimate of one message.
-async fn prepare(
+/// Prepares a wave: Mailbox status of every message (concurrently), one `eth_getProof` for
+/// the outbox slots of those not yet relayed, then a gas estimate (a full simulation) of each.
+async fn prepare_wave(
     mainnet: &DynProvider,
     spn: &DynProvider,
     from: alloy::primitives::Address,
     spn_id: u32,
     height: u64,
-    m: &Outbound,
-) -> Prepared {
-    if relayed_on_mainnet(mainnet, m.id).await == Some(true) {
-        return Prepared::Done;
-    }
-    let proof = match slot_proof(spn, m.id, height).await {
+    wave: &[Outbound],
+) -> Vec<(usize, Prepared)> {
+    let known: Vec<bool> = futures::stream::iter(wave)
+        .map(|m| async move { relayed_on_mainnet(mainnet, m.id).await == Some(true) })
+        .buffered(PREPARE_CONCURRENCY)
+        .collect()
+        .await;
+    let mut out: Vec<(usize, Prepared)> = Vec::with_capacity(wave.len());
+    let todo: Vec<usize> = (0..wave.len()).filter(|k| !known[*k]).collect();
+    out.extend(
+        (0..wave.len())
+            .filter(|k| known[*k])
+            .map(|k| (k, Prepared::Done)),
+    );
+    let ids: Vec<B256> = todo.iter().map(|k| wave[*k].id).collect();
+    let proofs = match slot_proofs(spn, &ids, height).await {
         Ok(p) => p,
-        Err(e) => return Prepared::Failed(e),
+        Err(e) => {
+            out.extend(todo.into_iter().map(|k| (k, Prepared::Failed(e.clone()))));
+            return out;
+        }
     };
-    let adaptor = Adaptor::new(ADAPTOR, mainnet);
-    let call = adaptor
-        .relayMessage(spn_id, height, m.message.clone(), proof)
-        .from(from);
-    match call.estimate_gas().await {
-        Ok(gas) => Prepared::Ready(Call {
-            to: ADAPTOR,
-            input: call.calldata().clone(),
-            gas: gas * 5 / 4 + 50_000,
-        }),
-        Err(e) if already_relayed(&e) => Prepared::Done,
-        Err(e) => Prepared::Failed(describe(&e)),
-    }
+    let estimated: Vec<(usize, Prepared)> = futures::stream::iter(todo.into_iter().zip(proofs))
+        .map(|(k, proof)| async move {
+            let adaptor = Adaptor::new(ADAPTOR, mainnet);
+            let call = adaptor
+                .relayMessage(spn_id, height, wave[k].message.clone(), proof)
+                .from(from);
+            let prepared = match call.estimate_gas().await {
+                Ok(gas) => Prepared::Ready(Call {
+                    to: ADAPTOR,
+                    input: call.calldata().clone(),
+                    gas: gas * 5 / 4 + 50_000,
+                }),
+                Err(e) if already_relayed(&e) => Prepared::Done,
+                Err(e) => Prepared::Failed(describe(&e)),
+            };
+            (k, prepared)
+        })
+        .buffered(PREPARE_CONCURRENCY)
+        .collect()
+        .await;
+    out.extend(estimated);
+    out.sort_by_key(|(k, _)| *k);
+    out
 }
