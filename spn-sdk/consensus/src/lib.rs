@@ -4,7 +4,12 @@
 //! transactions arrived, a block was built or committed) and carries out the [`Action`]s it
 //! returns (schedule a timer, build a block, commit it). That makes every engine runnable
 //! under a seeded simulation with no network, clock or disk.
+//!
+//! Engines: [`Solo`] (one sequencer) and [`poa::Poa`] (rotating proposer, finality by more
+//! than two thirds of a validator set), which has its own events and actions
+//! ([`poa::PoaEvent`], [`poa::PoaAction`]) because it also exchanges signed messages.
 
+pub mod poa;
 mod solo;
 
 pub use solo::{Solo, SoloConfig};
