@@ -73,3 +73,62 @@ async fn a_stale_nonce_is_refused_then_resynced_and_the_next_send_lands() {
         5
     );
 }
+
+/// A chain that mines only every 2 s, with dev account 1 funded.
+fn slow_chain(dir: &std::path::Path) -> NodeProcess {
+    let spec = dir.join("genesis.toml");
+    std::fs::write(
+        &spec,
+        format!(
+            "name = \"slow\"\nchain_id = 4243\n[alloc.{}]\nbalance = \"0xd3c21bcecceda1000000\"\n",
+            address_of(DEV_KEY_1)
+        ),
+    )
+    .unwrap();
+    let datadir = dir.join("data");
+    let out = std::process::Command::new(node_binary())
+        .args(["init", "--chain"])
+        .arg(&spec)
+        .arg("--datadir")
+        .arg(&datadir)
+        .output()
+        .expect("init");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    NodeProcess::start(&datadir, &["--http.port", "0", "--block-time", "2000"], &[])
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_transaction_waiting_longer_than_stuck_after_is_resent_with_higher_fees_and_lands_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let node = slow_chain(dir.path());
+    let signer: PrivateKeySigner = DEV_KEY_1.parse().unwrap();
+    let mut sender = TxSender::new(reader(&node.url), signer, Duration::from_millis(300))
+        .await
+        .expect("sender");
+    let (sent, unsent) = sender.send_all(vec![transfer_call()]).await;
+    assert!(unsent.is_empty(), "{unsent:?}");
+    let done = sender.wait_all(sent).await;
+    let (sent, outcome) = &done[0];
+    assert!(
+        sent.hashes.len() >= 2,
+        "a transaction unmined for 2 s must be re-sent (hashes: {:?})",
+        sent.hashes
+    );
+    let Outcome::Mined(receipt) = outcome else {
+        panic!("not mined: {outcome:?}");
+    };
+    assert!(receipt.status());
+    assert!(sent.hashes.contains(&receipt.transaction_hash));
+    // One of the versions landed, once: the account's nonce moved by one.
+    assert_eq!(
+        reader(&node.url)
+            .get_transaction_count(address_of(DEV_KEY_1))
+            .await
+            .unwrap(),
+        1
+    );
+}
