@@ -20,6 +20,9 @@ pub enum NodeError {
         /// The IO error.
         source: std::io::Error,
     },
+    /// A block from another node was refused.
+    #[error("block refused: {0}")]
+    Import(#[from] crate::import::ImportError),
     /// The data directory holds another chain.
     #[error("{0}")]
     WrongChain(String),
