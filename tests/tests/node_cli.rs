@@ -15,22 +15,7 @@ balance = "0x1000"
 "#;
 
 fn init(dir: &std::path::Path) -> std::path::PathBuf {
-    let spec = dir.join("genesis.toml");
-    std::fs::write(&spec, GENESIS).expect("write genesis");
-    let datadir = dir.join("data");
-    let out = Command::new(node_binary())
-        .args(["init", "--chain"])
-        .arg(&spec)
-        .arg("--datadir")
-        .arg(&datadir)
-        .output()
-        .expect("run init");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    datadir
+    init_chain(dir, GENESIS)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -76,28 +76,11 @@ async fn a_stale_nonce_is_refused_then_resynced_and_the_next_send_lands() {
 
 /// A chain that mines only every 2 s, with dev account 1 funded.
 fn slow_chain(dir: &std::path::Path) -> NodeProcess {
-    let spec = dir.join("genesis.toml");
-    std::fs::write(
-        &spec,
-        format!(
-            "name = \"slow\"\nchain_id = 4243\n[alloc.{}]\nbalance = \"0xd3c21bcecceda1000000\"\n",
-            address_of(DEV_KEY_1)
-        ),
-    )
-    .unwrap();
-    let datadir = dir.join("data");
-    let out = std::process::Command::new(node_binary())
-        .args(["init", "--chain"])
-        .arg(&spec)
-        .arg("--datadir")
-        .arg(&datadir)
-        .output()
-        .expect("init");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let genesis = format!(
+        "name = \"slow\"\nchain_id = 4243\n[alloc.{}]\nbalance = \"0xd3c21bcecceda1000000\"\n",
+        address_of(DEV_KEY_1)
     );
+    let datadir = init_chain(dir, &genesis);
     NodeProcess::start(&datadir, &["--http.port", "0", "--block-time", "2000"], &[])
 }
 

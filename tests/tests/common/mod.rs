@@ -273,3 +273,24 @@ where
 pub async fn deploy(p: &DynProvider, name: &str) -> Address {
     spn_e2e_tests::apps::deploy(p, name).await.expect("deploy")
 }
+
+/// `pharos-node init --chain DIR/genesis.toml --datadir DIR/data` with `genesis` (TOML),
+/// required to succeed; returns the data directory.
+pub fn init_chain(dir: &Path, genesis: &str) -> PathBuf {
+    let spec = dir.join("genesis.toml");
+    std::fs::write(&spec, genesis).expect("write genesis");
+    let datadir = dir.join("data");
+    let out = Command::new(node_binary())
+        .args(["init", "--chain"])
+        .arg(&spec)
+        .arg("--datadir")
+        .arg(&datadir)
+        .output()
+        .expect("run pharos-node init");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    datadir
+}
