@@ -36,6 +36,14 @@ pub struct RunArgs {
     pub metrics_port: Option<u16>,
 }
 
+/// Reads and validates an SPN config file, naming the file in every error.
+pub fn load_config(path: &std::path::Path) -> Result<SpnConfig> {
+    let text = std::fs::read_to_string(path)
+        .wrap_err_with(|| format!("cannot read SPN config {}", path.display()))?;
+    SpnConfig::from_toml(&text)
+        .wrap_err_with(|| format!("in {} (see docs/spn.md for the fields)", path.display()))
+}
+
 /// Run the command.
 pub async fn run(command: NodeCommand) -> Result<()> {
     match command {
@@ -44,14 +52,7 @@ pub async fn run(command: NodeCommand) -> Result<()> {
 }
 
 async fn run_node(args: RunArgs) -> Result<()> {
-    let text = std::fs::read_to_string(&args.config)
-        .wrap_err_with(|| format!("cannot read SPN config {}", args.config.display()))?;
-    let config = SpnConfig::from_toml(&text).wrap_err_with(|| {
-        format!(
-            "in {} (see docs/spn.md for the fields)",
-            args.config.display()
-        )
-    })?;
+    let config = load_config(&args.config)?;
     let options = SpnNodeOptions {
         datadir: args.datadir.clone(),
         http_addr: SocketAddr::new(args.http_addr, args.http_port),

@@ -4,10 +4,9 @@ use crate::amount::ether;
 use crate::wallet::{confirm, Wallet};
 use crate::Globals;
 use clap::Args;
-use eyre::{bail, Result, WrapErr};
+use eyre::{bail, Result};
 use pharos_contracts::{self as sc, management::Management, management::Registry as Sol};
 use serde_json::json;
-use spn_chain::SpnConfig;
 use std::path::PathBuf;
 
 /// `spn register` options.
@@ -22,14 +21,7 @@ pub struct RegisterArgs {
 
 /// Registers the SPN the config describes, owned by the `--private-key` account.
 pub async fn run(args: RegisterArgs, g: &Globals) -> Result<()> {
-    let text = std::fs::read_to_string(&args.config)
-        .wrap_err_with(|| format!("cannot read SPN config {}", args.config.display()))?;
-    let config = SpnConfig::from_toml(&text).wrap_err_with(|| {
-        format!(
-            "in {} (see docs/spn.md for the fields)",
-            args.config.display()
-        )
-    })?;
+    let config = crate::node::load_config(&args.config)?;
     let register = config.register.clone().unwrap_or_default();
     let url = if g.rpc_given {
         g.rpc.as_str()

@@ -7,7 +7,7 @@ use common::{assert_ok, assert_reverts_with, filled};
 use pharos_contracts::{
     self as sc, adaptor::Adaptor, registry::Registry, restaking::Restaking, CheckpointData,
 };
-use pharos_mainnet::system::testkit::{to_sol, Operator, World};
+use pharos_mainnet::system::testkit::{Operator, World};
 use spn_primitives::{Address, B256, U256};
 
 const SPN: u32 = 100;
@@ -140,7 +140,7 @@ fn signature_over_the_wrong_domain_is_rejected() {
     ] {
         let digest = sc::checkpoint_digest(chain_id, adaptor, &c);
         let call = Adaptor::submitCheckpointCall {
-            c: to_sol(&c),
+            c: c.to_sol(),
             signerIndices: vec![U256::from(0), U256::from(1), U256::from(2)],
             signatures: ops[..3].iter().map(|op| op.sign(digest)).collect(),
         };
@@ -161,7 +161,7 @@ fn the_rust_digest_matches_the_adaptor() {
         .sandbox
         .view(
             sc::ADAPTOR,
-            &Adaptor::checkpointDigestCall { c: to_sol(&c) },
+            &Adaptor::checkpointDigestCall { c: c.to_sol() },
         )
         .unwrap();
     assert_eq!(on_chain, world.digest(&c));
@@ -266,7 +266,7 @@ fn forged_signature_or_unknown_signer_position_is_rejected() {
     let mut forged = ops[2].sign(digest).to_vec();
     forged[5] ^= 1;
     let call = Adaptor::submitCheckpointCall {
-        c: to_sol(&c),
+        c: c.to_sol(),
         signerIndices: vec![U256::from(0), U256::from(1), U256::from(2)],
         signatures: vec![ops[0].sign(digest), ops[1].sign(digest), forged.into()],
     };

@@ -82,13 +82,7 @@ async fn validator_checkpoints_are_finalized_by_the_mainnet_adaptor() {
     // Finalized on the mainnet with the validator's signature.
     let relayer = provider(&mainnet.url, DEV_KEY_0);
     let adaptor = Adaptor::new(sc::ADAPTOR, &relayer);
-    let c = Adaptor::Checkpoint {
-        spnId: cp.spn_id,
-        epoch: cp.epoch,
-        height: cp.height,
-        blockHash: cp.block_hash,
-        stateRoot: cp.state_root,
-    };
+    let c = cp.data().to_sol();
     confirm(
         "submitCheckpoint",
         adaptor

@@ -17,18 +17,18 @@ use pharos_contracts::{
     self as sc, message::Message, spn_bridge::SpnBridge, spn_mailbox::SpnMailbox,
 };
 use spn_e2e_tests::apps::{IDispatcher, IRecordingRecipient, ITestToken};
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 const SPN_A: u32 = 1001;
 const SPN_B: u32 = 1002;
 
 fn trace_json(id: B256, config: &std::path::Path) -> serde_json::Value {
-    let out = Command::new(sibling_binary("spn"))
-        .args(["trace", &id.to_string(), "--json", "--config"])
-        .arg(config)
-        .output()
-        .expect("spn trace");
+    let config = config.display().to_string();
+    let out = common::cli::spn(
+        "",
+        None,
+        &["trace", &id.to_string(), "--json", "--config", &config],
+    );
     assert!(
         out.status.success(),
         "spn trace failed: {}",

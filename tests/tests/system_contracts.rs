@@ -106,7 +106,7 @@ async fn dev_node_serves_every_system_contract() {
         state_root: B256::repeat_byte(0x5e),
     };
     let digest = Adaptor::new(sc::ADAPTOR, &p)
-        .checkpointDigest(to_sol(&checkpoint))
+        .checkpointDigest(checkpoint.to_sol())
         .call()
         .await
         .expect("checkpointDigest");
@@ -315,7 +315,7 @@ async fn checkpoint_for_an_unregistered_spn_is_mined_as_failed_and_reverts_in_et
     let signature =
         key.sign(sc::checkpoint_digest(DEV_CHAIN_ID, sc::ADAPTOR, &checkpoint).as_slice());
     let call = Adaptor::submitCheckpointCall {
-        c: to_sol(&checkpoint),
+        c: checkpoint.to_sol(),
         signerIndices: vec![U256::ZERO],
         signatures: vec![Bytes::from(signature.to_bytes().to_vec())],
     };
@@ -396,15 +396,4 @@ async fn checkpoint_for_an_unregistered_spn_is_mined_as_failed_and_reverts_in_et
     let decoded = Adaptor::SpnNotCheckpointing::abi_decode(&data).expect("decode error");
     assert_eq!(decoded.spnId, unknown_spn);
     assert_eq!(decoded.status, NONE, "an unregistered SPN has status None");
-}
-
-/// The Adaptor's ABI type for a checkpoint.
-fn to_sol(c: &sc::CheckpointData) -> Adaptor::Checkpoint {
-    Adaptor::Checkpoint {
-        spnId: c.spn_id,
-        epoch: c.epoch,
-        height: c.height,
-        blockHash: c.block_hash,
-        stateRoot: c.state_root,
-    }
 }

@@ -18,6 +18,19 @@ pub struct CheckpointData {
     pub state_root: B256,
 }
 
+impl CheckpointData {
+    /// The Adaptor's ABI type for this checkpoint (`submitCheckpoint`, `checkpointDigest`).
+    pub fn to_sol(&self) -> crate::adaptor::Adaptor::Checkpoint {
+        crate::adaptor::Adaptor::Checkpoint {
+            spnId: self.spn_id,
+            epoch: self.epoch,
+            height: self.height,
+            blockHash: self.block_hash,
+            stateRoot: self.state_root,
+        }
+    }
+}
+
 /// The type string hashed into every digest.
 pub const CHECKPOINT_TYPE: &str =
     "PharosSPN.Checkpoint(uint256 chainId,address adaptor,uint32 spnId,\

@@ -184,7 +184,7 @@ impl World {
     ) -> Outcome {
         let digest = self.digest(c);
         let call = Adaptor::submitCheckpointCall {
-            c: to_sol(c),
+            c: c.to_sol(),
             signerIndices: signers.iter().map(|(i, _)| U256::from(*i)).collect(),
             signatures: signers.iter().map(|(_, op)| op.sign(digest)).collect(),
         };
@@ -208,17 +208,6 @@ pub fn default_spn_params(min_stake: U256) -> management::Registry::Params {
         forceDelay: 300,
         epochLength: 240,
         minStake: min_stake,
-    }
-}
-
-/// The Adaptor's ABI type for a checkpoint.
-pub fn to_sol(c: &CheckpointData) -> Adaptor::Checkpoint {
-    Adaptor::Checkpoint {
-        spnId: c.spn_id,
-        epoch: c.epoch,
-        height: c.height,
-        blockHash: c.block_hash,
-        stateRoot: c.state_root,
     }
 }
 

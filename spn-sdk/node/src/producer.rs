@@ -30,7 +30,7 @@ pub struct BuiltBlock {
 }
 
 /// Reads nonces and balances for the pool from the latest state.
-pub(crate) struct PoolReader<'a>(pub &'a Store);
+pub struct PoolReader<'a>(pub &'a Store);
 
 impl AccountReader for PoolReader<'_> {
     fn nonce_and_balance(&self, address: &Address) -> (u64, U256) {

@@ -3,15 +3,17 @@
 //! the field named, and change nothing.
 
 use spn_execution::{Executor, NoExtensions};
-use spn_mempool::{AccountReader, Config, Mempool};
-use spn_node::{build_block, commit_block, import_block, init_genesis, ImportError, NodeError};
+use spn_mempool::{Config, Mempool};
+use spn_node::{
+    build_block, commit_block, import_block, init_genesis, ImportError, NodeError, PoolReader,
+};
 use spn_primitives::{
     consensus::{
         crypto::secp256k1::{recover_signer, sign_message},
         SignableTransaction,
     },
     keccak256, Address, Bytes, ChainSpec, GenesisAccount, Header, RecoveredTx, SealedBlock,
-    StateView, TxEip1559, TxKind, B256, U256,
+    TxEip1559, TxKind, B256, U256,
 };
 use spn_storage::{Store, StoreOptions};
 use std::sync::Arc;
@@ -24,17 +26,6 @@ struct Node {
     store: Store,
     executor: Executor,
     pool: Mempool<RecoveredTx>,
-}
-
-struct Reader<'a>(&'a Store);
-
-impl AccountReader for Reader<'_> {
-    fn nonce_and_balance(&self, a: &Address) -> (u64, U256) {
-        match StateView::account(self.0, a) {
-            Ok(Some(acc)) => (acc.nonce, acc.balance),
-            _ => (0, U256::ZERO),
-        }
-    }
 }
 
 fn secret(i: u64) -> B256 {
@@ -102,7 +93,7 @@ fn head(n: &Node) -> (Header, B256) {
 /// Builds the next block on `n` from `txs` (not committed).
 fn build(n: &Node, txs: Vec<RecoveredTx>) -> spn_node::BuiltBlock {
     for tx in txs {
-        n.pool.add(tx, &Reader(&n.store), 1).unwrap();
+        n.pool.add(tx, &PoolReader(&n.store), 1).unwrap();
     }
     let (parent, hash) = head(n);
     build_block(

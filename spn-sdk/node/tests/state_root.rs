@@ -5,7 +5,7 @@ use alloy_trie::{HashBuilder, Nibbles, TrieAccount};
 use rand::{rngs::StdRng, Rng, SeedableRng};
 use spn_execution::{Executor, NoExtensions};
 use spn_mempool::{Config, Mempool};
-use spn_node::{build_block, commit_block, init_genesis};
+use spn_node::{build_block, commit_block, init_genesis, PoolReader};
 use spn_primitives::{
     consensus::{
         crypto::secp256k1::{recover_signer, sign_message},
@@ -166,7 +166,7 @@ fn run_seed(seed: u64, blocks: usize) {
             let sig = sign_message(secrets[s], tx.signature_hash()).expect("sign");
             let recovered =
                 RecoveredTx::recover(tx.into_signed(sig).into(), CHAIN_ID).expect("valid");
-            let reader = PoolState(&store);
+            let reader = PoolReader(&store);
             if pool.add(recovered, &reader, 10_000_000_000).is_ok() {
                 nonces[s] += 1;
             }
@@ -203,18 +203,6 @@ fn run_seed(seed: u64, blocks: usize) {
         nonces.iter().sum::<u64>() > blocks as u64,
         "too few transactions"
     );
-}
-
-struct PoolState<'a>(&'a Store);
-
-impl spn_mempool::AccountReader for PoolState<'_> {
-    fn nonce_and_balance(&self, a: &Address) -> (u64, U256) {
-        self.0
-            .account(a)
-            .ok()
-            .flatten()
-            .map_or((0, U256::ZERO), |x| (x.nonce, x.balance))
-    }
 }
 
 #[test]

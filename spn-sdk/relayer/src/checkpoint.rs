@@ -115,13 +115,7 @@ pub async fn advance(
         );
     }
     let adaptor = Adaptor::new(ADAPTOR, mainnet);
-    let checkpoint = Adaptor::Checkpoint {
-        spnId: spn_id,
-        epoch,
-        height: target,
-        blockHash: header.hash,
-        stateRoot: header.state_root,
-    };
+    let checkpoint = data.to_sol();
     let call = adaptor
         .submitCheckpoint(checkpoint, submission.indices, submission.signatures)
         .from(sender.address());

@@ -321,14 +321,16 @@ impl Relayer {
 
     /// Whether a mined or lost relay transaction delivered the message (ours or another's).
     async fn settle(&self, m: &Outbound, s: &Sent, outcome: Outcome) -> Result<(), String> {
+        let failure = match outcome {
+            Outcome::Mined(r) if r.status() => return Ok(()),
+            Outcome::Mined(r) => format!("relay transaction {} reverted", r.transaction_hash),
+            Outcome::Lost(e) => format!("relay transaction (nonce {}) lost: {e}", s.nonce),
+        };
+        // Another relayer (or an earlier version of ours) may have delivered it meanwhile.
         if relayed_on_mainnet(&self.mainnet, m.id).await == Some(true) {
             return Ok(());
         }
-        match outcome {
-            Outcome::Mined(r) if r.status() => Ok(()),
-            Outcome::Mined(r) => Err(format!("relay transaction {} reverted", r.transaction_hash)),
-            Outcome::Lost(e) => Err(format!("relay transaction (nonce {}) lost: {e}", s.nonce)),
-        }
+        Err(failure)
     }
 }
 

@@ -12,10 +12,11 @@ use crate::bench::workload::{self, CHAIN_ID, TRANSFER_GAS};
 use clap::Args;
 use eyre::{ensure, eyre, Result, WrapErr};
 use spn_execution::{BlockInput, Executor, NoExtensions};
-use spn_mempool::{AccountReader, Mempool};
+use spn_mempool::Mempool;
+use spn_node::PoolReader;
 use spn_primitives::{
     consensus::crypto::secp256k1, keccak256, recover_batch, Address, Bytes, Decodable2718,
-    RecoveredTx, StateView, TxEnvelope, U256,
+    RecoveredTx, TxEnvelope, U256,
 };
 use spn_storage::{Store, StoreOptions};
 use std::sync::Arc;
@@ -49,18 +50,6 @@ pub struct BlockArgs {
     /// Print the result as JSON instead of a table.
     #[arg(long)]
     pub json: bool,
-}
-
-/// Reads nonces and balances for the pool from the latest state (as the node does).
-struct StoreReader<'a>(&'a Store);
-
-impl AccountReader for StoreReader<'_> {
-    fn nonce_and_balance(&self, address: &Address) -> (u64, U256) {
-        match StateView::account(self.0, address) {
-            Ok(Some(a)) => (a.nonce, a.balance),
-            _ => (0, U256::ZERO),
-        }
-    }
 }
 
 /// Time spent in each phase of one block.
@@ -207,7 +196,7 @@ pub fn run(args: &BlockArgs) -> Result<()> {
         block_gas_limit: spec.gas_limit,
         ..Default::default()
     });
-    let reader = StoreReader(&store);
+    let reader = PoolReader(&store);
     let mut per_block: Vec<Phases> = Vec::with_capacity(args.blocks);
 
     for raws in &blocks_raw {
