@@ -3,7 +3,7 @@
 use revm::context::{BlockEnv, TxEnv};
 use revm::primitives::hardfork::SpecId;
 use spn_primitives::{
-    eips::eip2930::AccessList, Address, RecoveredTx, Transaction, TxEnvelope, B256, U256,
+    eips::eip2930::AccessList, Address, Bytes, RecoveredTx, Transaction, TxEnvelope, B256, U256,
 };
 
 /// The facts of a block that execution needs.
@@ -21,6 +21,9 @@ pub struct BlockInput {
     pub base_fee: u64,
     /// PREVRANDAO value.
     pub prevrandao: B256,
+    /// The header's extra data: what the chain's extensions derive the block from (an SPN
+    /// names the mainnet block and the inbound messages it applies).
+    pub extra_data: Bytes,
 }
 
 impl BlockInput {

@@ -11,6 +11,9 @@ pub enum ExecError {
     /// The EVM failed for a reason that is not the transaction's fault.
     #[error("evm failure: {0}")]
     Evm(String),
+    /// The block's system calls cannot be derived from its extra data.
+    #[error(transparent)]
+    Derivation(#[from] crate::DerivationError),
     /// A mandatory system call failed.
     #[error("system call to {target} failed: {reason}")]
     SystemCall {

@@ -87,6 +87,11 @@ impl Executor {
         evm
     }
 
+    /// The extra data of the next block built on `state` (see [`ChainExtensions::next_extra_data`]).
+    pub fn next_extra_data<S: StateView>(&self, state: &S) -> spn_primitives::Bytes {
+        self.extensions.next_extra_data(state)
+    }
+
     /// Executes `txs` in order on top of `state`. Transactions that are invalid at this point
     /// (stale nonce, balance too low for the base fee, block gas exhausted) are skipped and
     /// reported in `rejected`; reverted transactions are included with a failed receipt.
@@ -96,7 +101,7 @@ impl Executor {
         block: &BlockInput,
         txs: Vec<RecoveredTx>,
     ) -> Result<ExecutedBlock, ExecError> {
-        let calls = self.extensions.pre_block_calls(block, state);
+        let calls = self.extensions.pre_block_calls(block, state)?;
         let mut overlay = Overlay::new(state);
         let mut out = ExecutedBlock::default();
         {

@@ -17,6 +17,6 @@ pub use call::{CallOutcome, CallRequest};
 pub use env::BlockInput;
 pub use error::{CallError, ExecError};
 pub use executor::{ExecutedBlock, Executor};
-pub use extensions::{ChainExtensions, NoExtensions, SystemCall};
+pub use extensions::{ChainExtensions, DerivationError, NoExtensions, SystemCall};
 pub use revm;
 pub use sandbox::{predeploy, Outcome, Predeploy, Sandbox};

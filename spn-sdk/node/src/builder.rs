@@ -17,7 +17,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{broadcast, mpsc};
-use tracing::{error, info};
+use tracing::{debug, error, info};
 
 /// Where and how a node runs.
 #[derive(Debug, Clone)]
@@ -196,7 +196,6 @@ async fn drive(
                             &head.header,
                             head.hash,
                             node.beneficiary,
-                            Default::default(),
                         )
                     })
                     .await;
@@ -211,6 +210,10 @@ async fn drive(
                             event
                         }
                         Ok(Ok(_)) => Event::BuildFailed { number },
+                        Ok(Err(e)) if e.is_not_ready() => {
+                            debug!(number, %e, "block not buildable yet");
+                            Event::BuildFailed { number }
+                        }
                         Ok(Err(e)) => {
                             error!(number, %e, "building block failed");
                             Event::BuildFailed { number }

@@ -27,3 +27,16 @@ pub enum NodeError {
     #[error("{0}")]
     WrongChain(String),
 }
+
+impl NodeError {
+    /// Whether the block could not be derived *yet* (an input such as a mainnet block is not
+    /// seen here); trying again shortly may succeed.
+    pub fn is_not_ready(&self) -> bool {
+        matches!(
+            self,
+            Self::Exec(spn_execution::ExecError::Derivation(
+                spn_execution::DerivationError::NotReady(_)
+            ))
+        )
+    }
+}

@@ -6,7 +6,7 @@
 
 use crate::error::NodeError;
 use crate::producer::{next_base_fee, seal_block, BuiltBlock};
-use spn_execution::{BlockInput, Executor};
+use spn_execution::{BlockInput, DerivationError, ExecError, Executor};
 use spn_primitives::{consensus::EMPTY_OMMER_ROOT_HASH, keccak256, Header, SealedBlock, B256};
 use spn_storage::Store;
 
@@ -46,6 +46,10 @@ pub enum ImportError {
         /// Why.
         reason: String,
     },
+    /// The block's extra data breaks the chain's derivation rule (e.g. an SPN block that skips
+    /// or reorders an inbound message).
+    #[error("the block's derivation is invalid: {0}")]
+    Derivation(String),
     /// Executing the block gives another result than its header claims.
     #[error("executing the block gives {field} {computed}, the header says {claimed}")]
     Mismatch {
@@ -151,8 +155,14 @@ pub fn import_block(
         gas_limit: h.gas_limit,
         base_fee: h.base_fee_per_gas.unwrap_or_default(),
         prevrandao: h.mix_hash,
+        extra_data: h.extra_data.clone(),
     };
-    let executed = executor.execute_block(store, &input, block.transactions.clone())?;
+    let executed = match executor.execute_block(store, &input, block.transactions.clone()) {
+        Err(ExecError::Derivation(DerivationError::Invalid(reason))) => {
+            return Err(ImportError::Derivation(reason).into())
+        }
+        other => other?,
+    };
     if let Some((hash, reason)) = executed.rejected.first() {
         return Err(ImportError::InvalidTransaction {
             hash: *hash,
@@ -174,13 +184,7 @@ pub fn import_block(
         .into());
     }
     let prepared = store.prepare_state(&executed.changes)?;
-    let resealed = seal_block(
-        h.parent_hash,
-        &input,
-        &executed,
-        prepared.state_root,
-        h.extra_data.clone(),
-    );
+    let resealed = seal_block(h.parent_hash, &input, &executed, prepared.state_root);
     let r = &resealed.header;
     let checks: [(&'static str, String, String); 5] = [
         (

@@ -69,6 +69,7 @@ pub(crate) fn next_block_input(
         gas_limit: parent.gas_limit,
         base_fee: next_base_fee(parent),
         prevrandao: keccak256(parent_hash),
+        extra_data: Bytes::new(),
     }
 }
 
@@ -78,7 +79,6 @@ pub fn seal_block(
     input: &BlockInput,
     executed: &ExecutedBlock,
     state_root: B256,
-    extra_data: Bytes,
 ) -> SealedBlock {
     let envelopes: Vec<_> = executed.transactions.iter().map(|t| &t.envelope).collect();
     let receipt_envelopes: Vec<_> = executed.receipts.iter().map(|r| r.to_envelope()).collect();
@@ -94,7 +94,7 @@ pub fn seal_block(
         gas_limit: input.gas_limit,
         gas_used: executed.gas_used,
         timestamp: input.timestamp,
-        extra_data,
+        extra_data: input.extra_data.clone(),
         mix_hash: input.prevrandao,
         base_fee_per_gas: Some(input.base_fee),
         ..Default::default()
@@ -103,6 +103,7 @@ pub fn seal_block(
 }
 
 /// Selects transactions from the pool, executes them on the latest state, and seals the block.
+/// The chain's extensions choose its extra data (what it is derived from).
 pub fn build_block(
     store: &Store,
     executor: &Executor,
@@ -110,19 +111,13 @@ pub fn build_block(
     parent: &Header,
     parent_hash: B256,
     beneficiary: Address,
-    extra_data: Bytes,
 ) -> Result<BuiltBlock, NodeError> {
-    let input = next_block_input(parent, parent_hash, beneficiary);
+    let mut input = next_block_input(parent, parent_hash, beneficiary);
+    input.extra_data = executor.next_extra_data(store);
     let txs = pool.best(input.gas_limit, u128::from(input.base_fee));
     let executed = executor.execute_block(store, &input, txs)?;
     let prepared = store.prepare_state(&executed.changes)?;
-    let block = seal_block(
-        parent_hash,
-        &input,
-        &executed,
-        prepared.state_root,
-        extra_data,
-    );
+    let block = seal_block(parent_hash, &input, &executed, prepared.state_root);
     Ok(BuiltBlock {
         block,
         receipts: executed.receipts,

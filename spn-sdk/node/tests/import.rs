@@ -2,7 +2,9 @@
 //! checked field by field, committed with the same hash. Tampered blocks are refused with
 //! the field named, and change nothing.
 
-use spn_execution::{Executor, NoExtensions};
+use spn_execution::{
+    BlockInput, ChainExtensions, DerivationError, ExecError, Executor, SystemCall,
+};
 use spn_mempool::{Config, Mempool};
 use spn_node::{
     build_block, commit_block, import_block, init_genesis, ImportError, NodeError, PoolReader,
@@ -13,13 +15,36 @@ use spn_primitives::{
         SignableTransaction,
     },
     keccak256, Address, Bytes, ChainSpec, GenesisAccount, Header, RecoveredTx, SealedBlock,
-    TxEip1559, TxKind, B256, U256,
+    StateView, TxEip1559, TxKind, B256, U256,
 };
 use spn_storage::{Store, StoreOptions};
 use std::sync::Arc;
 
 const CHAIN_ID: u64 = 77;
 const NOW: u64 = 2_000_000_000;
+
+/// A chain whose blocks must name `b"v1"` in their extra data; `b"later"` is not derivable yet.
+struct Derived;
+
+impl ChainExtensions for Derived {
+    fn next_extra_data(&self, _state: &dyn StateView) -> Bytes {
+        Bytes::from_static(b"v1")
+    }
+
+    fn pre_block_calls(
+        &self,
+        block: &BlockInput,
+        _state: &dyn StateView,
+    ) -> Result<Vec<SystemCall>, DerivationError> {
+        match &block.extra_data[..] {
+            b"v1" => Ok(Vec::new()),
+            b"later" => Err(DerivationError::NotReady("input not seen yet".into())),
+            other => Err(DerivationError::Invalid(format!(
+                "extra data {other:?} is not v1"
+            ))),
+        }
+    }
+}
 
 struct Node {
     _dir: tempfile::TempDir,
@@ -65,7 +90,7 @@ fn node() -> Node {
     Node {
         _dir: dir,
         store,
-        executor: Executor::new(CHAIN_ID, Arc::new(NoExtensions)),
+        executor: Executor::new(CHAIN_ID, Arc::new(Derived)),
         pool,
     }
 }
@@ -103,7 +128,6 @@ fn build(n: &Node, txs: Vec<RecoveredTx>) -> spn_node::BuiltBlock {
         &parent,
         hash,
         Address::repeat_byte(0xfe),
-        Bytes::from_static(b"proposer"),
     )
     .unwrap()
 }
@@ -146,6 +170,11 @@ fn blocks_built_by_one_node_import_on_another_with_the_same_hash() {
         let built = build(&a, txs);
         let block = built.block.clone();
         let committed = commit_block(&a.store, &a.pool, built).unwrap();
+        assert_eq!(
+            &block.header.extra_data[..],
+            b"v1",
+            "the extensions name the derivation"
+        );
         let imported = import_block(&b.store, &b.executor, &block, NOW).expect("valid block");
         assert_eq!(imported.block.hash, committed.block.hash);
         commit_block(&b.store, &b.pool, imported).unwrap();
@@ -212,6 +241,20 @@ fn tampered_blocks_are_refused_with_the_field_named() {
             field: "timestamp",
             ..
         }
+    ));
+
+    // Extra data the chain's derivation rule refuses, or cannot check yet.
+    let underived = resealed(&block, |h| h.extra_data = Bytes::from_static(b"v2"));
+    assert!(matches!(
+        refused(&b, &underived),
+        ImportError::Derivation(_)
+    ));
+    let later = resealed(&block, |h| h.extra_data = Bytes::from_static(b"later"));
+    assert!(matches!(
+        import_block(&b.store, &b.executor, &later, NOW),
+        Err(NodeError::Exec(ExecError::Derivation(
+            DerivationError::NotReady(_)
+        )))
     ));
 
     // The real block imports; then a block replaying one of its transactions is refused.

@@ -178,7 +178,6 @@ fn run_seed(seed: u64, blocks: usize) {
             &parent,
             hash,
             Address::repeat_byte(0xfe),
-            Bytes::new(),
         )
         .expect("build");
         assert!(built.rejected.is_empty(), "rejected: {:?}", built.rejected);

@@ -1,16 +1,18 @@
-//! The SPN's additions to the engine: inbound messages as system calls before each block.
+//! The SPN's additions to the engine: inbound messages as system calls before each block,
+//! derived from the mainnet block the block names (see [`crate::Derivation`]).
 
+use crate::derivation::Derivation;
 use crate::inbound::{InboundFeed, MAX_MESSAGES_PER_BLOCK};
 use alloy_sol_types::SolCall;
 use pharos_contracts::{layout, spn_mailbox::SpnMailbox, SPN_MAILBOX};
-use spn_execution::{BlockInput, ChainExtensions, SystemCall};
-use spn_primitives::{StateView, U256};
+use spn_execution::{BlockInput, ChainExtensions, DerivationError, SystemCall};
+use spn_primitives::{Bytes, StateView, U256};
 use std::sync::Arc;
-use tracing::warn;
 
 /// Delivers what the mainnet Mailbox queued for this SPN, in queue order, at the start of
-/// each block: first `setMainnetBlock(h)`, then `deliverInbound(i, message)` from the SPN
-/// Mailbox's next inbound index on. The SPN Mailbox refuses any other order.
+/// each block: first `setMainnetBlock(M)` when the block names a newer mainnet block, then
+/// `deliverInbound(i, message)` from the SPN Mailbox's next inbound index on. The SPN Mailbox
+/// refuses any other order.
 pub struct SpnExtensions {
     feed: Arc<InboundFeed>,
 }
@@ -22,33 +24,87 @@ impl SpnExtensions {
     }
 }
 
+/// The SPN Mailbox's next inbound index and the mainnet block it last recorded.
+fn mailbox_position(state: &dyn StateView) -> Result<(u64, u64), DerivationError> {
+    let read = |slot: U256| {
+        state
+            .storage(&SPN_MAILBOX, &slot)
+            .map_err(|e| DerivationError::NotReady(format!("cannot read the SPN Mailbox: {e}")))
+    };
+    let count = read(layout::SPN_MAILBOX_INBOUND_COUNT_SLOT)?;
+    let word0 = read(layout::SPN_MAILBOX_MAINNET_BLOCK_SLOT)?;
+    Ok((
+        count.saturating_to::<u64>(),
+        layout::spn_mailbox_mainnet_block(word0),
+    ))
+}
+
 impl ChainExtensions for SpnExtensions {
-    fn pre_block_calls(&self, _block: &BlockInput, state: &dyn StateView) -> Vec<SystemCall> {
-        let read = |slot: U256| match state.storage(&SPN_MAILBOX, &slot) {
-            Ok(v) => Some(v),
-            Err(e) => {
-                warn!(%e, "cannot read the SPN Mailbox; no inbound messages this block");
-                None
+    fn next_extra_data(&self, state: &dyn StateView) -> Bytes {
+        let Ok((next, recorded)) = mailbox_position(state) else {
+            return Bytes::new();
+        };
+        let (mainnet_block, length) = match self.feed.latest() {
+            Some((block, length)) if block >= recorded => (block, Some(length)),
+            // Just restarted: nothing newer than what the chain recorded is fetched yet.
+            _ => (recorded, self.feed.queue_length_at(recorded)),
+        };
+        let Some(length) = length else {
+            // Building waits (not ready) until the follower reads the queue there.
+            self.feed.want(mainnet_block);
+            return Derivation {
+                mainnet_block,
+                messages: 0,
             }
+            .encode();
         };
-        let (Some(count), Some(word0)) = (
-            read(layout::SPN_MAILBOX_INBOUND_COUNT_SLOT),
-            read(layout::SPN_MAILBOX_MAINNET_BLOCK_SLOT),
-        ) else {
-            return Vec::new();
+        Derivation {
+            mainnet_block,
+            messages: Derivation::required_messages(length, next, MAX_MESSAGES_PER_BLOCK),
+        }
+        .encode()
+    }
+
+    fn pre_block_calls(
+        &self,
+        block: &BlockInput,
+        state: &dyn StateView,
+    ) -> Result<Vec<SystemCall>, DerivationError> {
+        let derivation = Derivation::decode(&block.extra_data).map_err(DerivationError::Invalid)?;
+        let (next, recorded) = mailbox_position(state)?;
+        let named = derivation.mainnet_block;
+        if named < recorded {
+            return Err(DerivationError::Invalid(format!(
+                "block names mainnet block {named}, before the {recorded} its parent named"
+            )));
+        }
+        let Some(length) = self.feed.queue_length_at(named) else {
+            self.feed.want(named);
+            return Err(DerivationError::NotReady(format!(
+                "mainnet block {named} is not final here yet (or its Mailbox queue is not read)"
+            )));
         };
-        let next = count.saturating_to::<u64>();
-        let recorded = layout::spn_mailbox_mainnet_block(word0);
-        let (mainnet_block, messages) = self.feed.take_from(next, MAX_MESSAGES_PER_BLOCK);
+        let required = Derivation::required_messages(length, next, MAX_MESSAGES_PER_BLOCK);
+        if derivation.messages != required {
+            return Err(DerivationError::Invalid(format!(
+                "block applies {} inbound messages; mainnet block {named} queues {length}, so \
+                 from index {next} it must apply {required}",
+                derivation.messages
+            )));
+        }
+        let Some(messages) = self.feed.messages(next, required) else {
+            return Err(DerivationError::NotReady(format!(
+                "inbound messages {next}..{} are not fetched yet",
+                next + u64::from(required)
+            )));
+        };
         let mut calls = Vec::with_capacity(messages.len() + 1);
-        if mainnet_block > recorded {
+        if named > recorded {
             calls.push(SystemCall {
                 target: SPN_MAILBOX,
-                data: SpnMailbox::setMainnetBlockCall {
-                    number: mainnet_block,
-                }
-                .abi_encode()
-                .into(),
+                data: SpnMailbox::setMainnetBlockCall { number: named }
+                    .abi_encode()
+                    .into(),
                 required: true,
             });
         }
@@ -64,6 +120,136 @@ impl ChainExtensions for SpnExtensions {
                 required: true,
             });
         }
+        Ok(calls)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use spn_primitives::{AccountState, Address, StateError, B256};
+
+    /// The two SPN Mailbox words the derivation reads.
+    struct Mailbox {
+        next: u64,
+        recorded: u64,
+    }
+
+    impl StateView for Mailbox {
+        fn account(&self, _: &Address) -> Result<Option<AccountState>, StateError> {
+            Ok(None)
+        }
+        fn storage(&self, _: &Address, slot: &U256) -> Result<U256, StateError> {
+            Ok(if *slot == layout::SPN_MAILBOX_INBOUND_COUNT_SLOT {
+                U256::from(self.next)
+            } else {
+                U256::from(self.recorded) << 64usize
+            })
+        }
+        fn code(&self, _: &B256) -> Result<Option<Bytes>, StateError> {
+            Ok(None)
+        }
+        fn block_hash(&self, _: u64) -> Result<Option<B256>, StateError> {
+            Ok(None)
+        }
+    }
+
+    fn block(extra_data: Bytes) -> BlockInput {
+        BlockInput {
+            number: 1,
+            timestamp: 0,
+            beneficiary: Address::ZERO,
+            gas_limit: 0,
+            base_fee: 1,
+            prevrandao: B256::ZERO,
+            extra_data,
+        }
+    }
+
+    fn named(mainnet_block: u64, messages: u32) -> BlockInput {
+        block(
+            Derivation {
+                mainnet_block,
+                messages,
+            }
+            .encode(),
+        )
+    }
+
+    /// A feed holding 300 messages queued by mainnet block 20 (5 of them by block 10).
+    fn extensions() -> SpnExtensions {
+        let feed = InboundFeed::starting_at(0);
+        feed.add_for_test((0..300).map(|i| Bytes::from(vec![i as u8])).collect());
+        feed.record_length_for_test(10, 5);
+        feed.record_length_for_test(20, 300);
+        SpnExtensions::new(feed)
+    }
+
+    fn indexes(calls: &[SystemCall]) -> Vec<u64> {
         calls
+            .iter()
+            .filter_map(|c| SpnMailbox::deliverInboundCall::abi_decode(&c.data).ok())
+            .map(|c| c.queueIndex.to::<u64>())
+            .collect()
+    }
+
+    #[test]
+    fn the_producer_names_its_newest_final_block_and_applies_all_it_queues_up_to_the_cap() {
+        let ext = extensions();
+        let state = Mailbox {
+            next: 3,
+            recorded: 10,
+        };
+        let extra = ext.next_extra_data(&state);
+        assert_eq!(
+            Derivation::decode(&extra).unwrap(),
+            Derivation {
+                mainnet_block: 20,
+                messages: 256
+            }
+        );
+        let calls = ext.pre_block_calls(&block(extra), &state).unwrap();
+        assert_eq!(indexes(&calls), (3..259).collect::<Vec<_>>());
+        assert!(
+            SpnMailbox::setMainnetBlockCall::abi_decode(&calls[0].data).is_ok(),
+            "the newer mainnet block is recorded first"
+        );
+    }
+
+    #[test]
+    fn a_block_that_skips_withholds_or_goes_back_is_invalid() {
+        let ext = extensions();
+        let state = Mailbox {
+            next: 3,
+            recorded: 10,
+        };
+        let invalid = |b: BlockInput| match ext.pre_block_calls(&b, &state) {
+            Err(DerivationError::Invalid(reason)) => reason,
+            other => panic!("expected an invalid derivation, got {other:?}"),
+        };
+        // Block 10 queues 5 messages: from index 3 exactly 2 must be applied.
+        assert!(invalid(named(10, 1)).contains("must apply 2"));
+        assert!(invalid(named(10, 3)).contains("must apply 2"));
+        assert!(invalid(named(20, 0)).contains("must apply 256"));
+        assert!(invalid(named(9, 0)).contains("before the 10"));
+        assert!(invalid(block(Bytes::new())).contains("0 bytes"));
+        assert_eq!(
+            indexes(&ext.pre_block_calls(&named(10, 2), &state).unwrap()),
+            vec![3, 4]
+        );
+    }
+
+    #[test]
+    fn a_mainnet_block_not_seen_final_here_is_not_ready_and_asked_for() {
+        let ext = extensions();
+        let state = Mailbox {
+            next: 0,
+            recorded: 0,
+        };
+        assert!(matches!(
+            ext.pre_block_calls(&named(15, 7), &state),
+            Err(DerivationError::NotReady(_))
+        ));
+        assert_eq!(ext.feed.wanted_for_test(), vec![15]);
     }
 }

@@ -1,16 +1,18 @@
 //! Follow the mainnet Mailbox's queue for this SPN at final mainnet heights.
 //!
 //! The follower fetches, at mainnet height `h` (its head minus `confirmations`), every message
-//! queued for this SPN that it does not have yet, then records `h`. A block producer takes the
-//! messages from the SPN Mailbox's next inbound index on, in queue order, together with `h`:
-//! everything it delivers was archived at or before the mainnet block the SPN block names.
+//! queued for this SPN that it does not have yet, then records `h` with the queue's length
+//! there. A block names such a height and applies the messages from the SPN Mailbox's next
+//! inbound index on, in queue order (see [`crate::Derivation`]). A node importing a block
+//! that names a height it did not record asks for it ([`InboundFeed::want`]): the follower
+//! reads the queue length at that height once it is final here.
 
 use alloy::eips::BlockId;
 use alloy::providers::{DynProvider, Provider, ProviderBuilder};
 use parking_lot::Mutex;
 use pharos_contracts::{mailbox::Mailbox, MAILBOX};
 use spn_primitives::{Bytes, U256};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
 use tracing::{debug, info, warn};
@@ -29,7 +31,14 @@ struct FeedState {
     messages: BTreeMap<u64, Bytes>,
     /// The next queue index to fetch.
     next_fetch: u64,
+    /// Final mainnet height → the queue's length for this SPN there.
+    lengths: BTreeMap<u64, u64>,
+    /// Heights whose queue length an imported block needs.
+    wanted: BTreeSet<u64>,
 }
+
+/// Queue lengths remembered (the newest heights are kept).
+const MAX_LENGTHS: usize = 4_096;
 
 /// The inbound messages fetched from the mainnet and not yet delivered.
 #[derive(Debug, Default)]
@@ -69,6 +78,71 @@ impl InboundFeed {
     /// Skip to queue index `next` (where the SPN Mailbox is), forgetting what is below it.
     pub fn resume_at(&self, next: u64) {
         self.take_from(next, 0);
+    }
+
+    /// The newest final mainnet height fetched completely, with the queue length there.
+    pub fn latest(&self) -> Option<(u64, u64)> {
+        let s = self.state.lock();
+        s.lengths
+            .get(&s.mainnet_block)
+            .map(|len| (s.mainnet_block, *len))
+    }
+
+    /// The queue length at mainnet height `block`, if known (0 at the genesis block).
+    pub fn queue_length_at(&self, block: u64) -> Option<u64> {
+        if block == 0 {
+            return Some(0);
+        }
+        self.state.lock().lengths.get(&block).copied()
+    }
+
+    /// Ask the follower to read the queue length at `block` (once it is final here).
+    pub fn want(&self, block: u64) {
+        let mut s = self.state.lock();
+        if s.wanted.len() < 64 {
+            s.wanted.insert(block);
+        }
+    }
+
+    /// Exactly the `count` messages from queue index `next` on, if all are fetched.
+    pub fn messages(&self, next: u64, count: u32) -> Option<Vec<(u64, Bytes)>> {
+        let (_, out) = self.take_from(next, count as usize);
+        (out.len() == count as usize).then_some(out)
+    }
+
+    fn record_length(&self, block: u64, length: u64) {
+        let mut s = self.state.lock();
+        s.lengths.insert(block, length);
+        s.wanted.remove(&block);
+        while s.lengths.len() > MAX_LENGTHS {
+            s.lengths.pop_first();
+        }
+    }
+
+    fn wanted_up_to(&self, final_block: u64) -> Vec<u64> {
+        self.state
+            .lock()
+            .wanted
+            .range(..=final_block)
+            .copied()
+            .collect()
+    }
+
+    #[cfg(test)]
+    pub(crate) fn add_for_test(&self, messages: Vec<Bytes>) {
+        let from = self.next_fetch();
+        self.add(from, messages);
+    }
+
+    #[cfg(test)]
+    pub(crate) fn record_length_for_test(&self, block: u64, length: u64) {
+        self.record_length(block, length);
+        self.set_mainnet_block(block);
+    }
+
+    #[cfg(test)]
+    pub(crate) fn wanted_for_test(&self) -> Vec<u64> {
+        self.wanted_up_to(u64::MAX)
     }
 
     /// Messages fetched and not yet delivered.
@@ -159,7 +233,17 @@ async fn poll_once(
         .map_err(|e| e.to_string())?;
     let length = length.saturating_to::<u64>();
     let from = feed.next_fetch();
+    for wanted in feed.wanted_up_to(at) {
+        let length: U256 = mailbox
+            .queueLength(spn_id)
+            .block(BlockId::number(wanted))
+            .call()
+            .await
+            .map_err(|e| e.to_string())?;
+        feed.record_length(wanted, length.saturating_to());
+    }
     if from >= length {
+        feed.record_length(at, length);
         feed.set_mainnet_block(at);
         return Ok(0);
     }
@@ -174,6 +258,7 @@ async fn poll_once(
     feed.add(from, messages);
     if from + fetched as u64 >= length {
         // Everything queued up to `at` is here: blocks may name `at`.
+        feed.record_length(at, length);
         feed.set_mainnet_block(at);
     }
     Ok(fetched)
@@ -207,6 +292,28 @@ mod tests {
         feed.add(0, vec![msg(0)]);
         assert_eq!(feed.take_from(0, 10).1, vec![(0, msg(0))]);
         assert_eq!(feed.next_fetch(), 1);
+    }
+
+    #[test]
+    fn remembers_queue_lengths_and_serves_exact_message_ranges() {
+        let feed = InboundFeed::starting_at(0);
+        assert_eq!(feed.latest(), None);
+        assert_eq!(feed.queue_length_at(0), Some(0));
+        feed.add(0, vec![msg(0), msg(1)]);
+        feed.record_length(7, 2);
+        feed.set_mainnet_block(7);
+        assert_eq!(feed.latest(), Some((7, 2)));
+        feed.want(5);
+        feed.want(9);
+        assert_eq!(feed.wanted_up_to(7), vec![5]);
+        feed.record_length(5, 1);
+        assert_eq!(feed.wanted_up_to(9), vec![9]);
+        assert_eq!(feed.messages(0, 2).unwrap().len(), 2);
+        assert_eq!(
+            feed.messages(1, 2),
+            None,
+            "only one message from index 1 on"
+        );
     }
 
     #[test]

@@ -4,6 +4,7 @@
 
 mod checkpoint;
 mod config;
+mod derivation;
 mod extensions;
 mod genesis;
 mod inbound;
@@ -11,6 +12,7 @@ mod node;
 
 pub use checkpoint::{Checkpointer, SignedCheckpoint};
 pub use config::{RegisterConfig, SpnConfig, SpnConfigError, SpnConsensus};
+pub use derivation::{Derivation, DERIVATION_LEN, DERIVATION_VERSION};
 pub use extensions::SpnExtensions;
 pub use genesis::spn_chain_spec;
 pub use inbound::{follow_mainnet, InboundFeed, MAX_MESSAGES_PER_BLOCK};

@@ -212,6 +212,7 @@ pub fn run(args: &BlockArgs) -> Result<()> {
             gas_limit: parent.gas_limit,
             base_fee: spn_node::next_base_fee(&parent),
             prevrandao: keccak256(head_hash),
+            extra_data: Default::default(),
         };
         let base_fee = u128::from(input.base_fee);
 
@@ -259,15 +260,8 @@ pub fn run(args: &BlockArgs) -> Result<()> {
         p.state = d;
         let prepared = prepared?;
 
-        let (block, d) = timed(|| {
-            spn_node::seal_block(
-                head_hash,
-                &input,
-                &executed,
-                prepared.state_root,
-                Bytes::new(),
-            )
-        });
+        let (block, d) =
+            timed(|| spn_node::seal_block(head_hash, &input, &executed, prepared.state_root));
         p.seal = d;
 
         let senders_touched: Vec<Address> = {

@@ -59,6 +59,7 @@ impl ChainBackend for Stub {
             gas_limit: 30_000_000,
             base_fee: 7,
             prevrandao: B256::ZERO,
+            extra_data: Default::default(),
         }
     }
     fn submit_transaction(&self, _tx: RecoveredTx) -> Result<B256, SubmitError> {
