@@ -60,6 +60,13 @@ async fn run_node(args: RunArgs) -> Result<()> {
             .metrics_port
             .map(|p| SocketAddr::new(args.http_addr, p)),
     };
+    if config.consensus() == spn_chain::SpnConsensus::Poa {
+        println!(
+            "starting poa validator of SPN {}: waiting for its validator set on the mainnet \
+             Registry (register the SPN and restake if it has none)",
+            config.spn_id
+        );
+    }
     let node = SpnNode::launch(&config, options).await.map_err(|e| {
         eyre!(
             "cannot start SPN {}: {e} (is another node using {}?)",
@@ -75,6 +82,9 @@ async fn run_node(args: RunArgs) -> Result<()> {
         "spn node ready: SPN {} ({}) at http://{addr}, following the mainnet at {}",
         config.spn_id, config.name, config.mainnet_rpc
     );
+    if let Some(p2p) = node.p2p_addr() {
+        println!("validator network (poa) listening on {p2p}");
+    }
     node.run_until(spn_node::shutdown_signal())
         .await
         .map_err(|e| eyre!(e))?;

@@ -30,13 +30,15 @@ const QUEUED: u8 = 1;
 const DEAD_RPC: &str = "http://127.0.0.1:9";
 
 /// The SPN's config, with a `[register]` section that needs 10 ether of restaked stake.
-fn write_config(dir: &Path, mainnet_url: &str, funded: Address) -> String {
+/// An SPN config registered with `consensus` (`poa` needs validators with a [p2p] section to
+/// run; a lone node runs `solo`).
+fn write_config(dir: &Path, mainnet_url: &str, funded: Address, consensus: &str) -> String {
     let path = dir.join("spn.toml");
     let text = format!(
         "spn_id = {SPN_ID}\nname = \"cli-demo\"\nmainnet_rpc = \"{mainnet_url}\"\n\
          mainnet_chain_id = {DEV_CHAIN_ID}\nblock_time_ms = 200\ncheckpoint_interval = 20\n\n\
          [alloc]\n\"{funded}\" = \"100000000000000000000\"\n\n\
-         [register]\nconsensus = \"poa\"\nmin_stake = \"10000000000000000000\"\n"
+         [register]\nconsensus = \"{consensus}\"\nmin_stake = \"10000000000000000000\"\n"
     );
     std::fs::write(&path, text).expect("write spn.toml");
     path.display().to_string()
@@ -54,7 +56,7 @@ async fn register_restake_activate_and_unstake_through_the_cli() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mainnet = NodeProcess::start_dev(&dir.path().join("mainnet"), &[]);
     let owner = address_of(DEV_KEY_0);
-    let config = write_config(dir.path(), &mainnet.url, owner);
+    let config = write_config(dir.path(), &mainnet.url, owner, "poa");
     let registry = Registry::new(sc::REGISTRY, reader(&mainnet.url));
     let restaking = Restaking::new(sc::RESTAKING, reader(&mainnet.url));
 
@@ -261,7 +263,7 @@ async fn send_deposit_and_withdraw_through_the_cli_reach_the_spn_and_its_outbox(
     let dir = tempfile::tempdir().expect("tempdir");
     let mainnet = NodeProcess::start_dev(&dir.path().join("mainnet"), &[]);
     let user = address_of(DEV_KEY_0);
-    let config = write_config(dir.path(), &mainnet.url, user);
+    let config = write_config(dir.path(), &mainnet.url, user, "solo");
     spn_json("", DEV_KEY_0, &["register", "--config", &config]);
     for (key, seed) in [(DEV_KEY_1, "send-op-1"), (DEV_KEY_2, "send-op-2")] {
         let (secret, _) = operator_key(seed);
@@ -511,7 +513,7 @@ async fn send_deposit_and_withdraw_through_the_cli_reach_the_spn_and_its_outbox(
 async fn registering_the_same_spn_twice_fails_with_a_clear_error() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mainnet = NodeProcess::start_dev(&dir.path().join("mainnet"), &[]);
-    let config = write_config(dir.path(), &mainnet.url, address_of(DEV_KEY_0));
+    let config = write_config(dir.path(), &mainnet.url, address_of(DEV_KEY_0), "poa");
     spn_json("", DEV_KEY_0, &["register", "--config", &config]);
     let nonce = reader(&mainnet.url)
         .get_transaction_count(address_of(DEV_KEY_1))
@@ -554,7 +556,7 @@ async fn registering_the_same_spn_twice_fails_with_a_clear_error() {
 async fn registering_with_parameters_the_mainnet_refuses_says_which() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mainnet = NodeProcess::start_dev(&dir.path().join("mainnet"), &[]);
-    let config = write_config(dir.path(), &mainnet.url, address_of(DEV_KEY_0));
+    let config = write_config(dir.path(), &mainnet.url, address_of(DEV_KEY_0), "poa");
     // The dev unbonding delay is 600 s: a forced withdrawal may not take that long.
     let text = std::fs::read_to_string(&config).unwrap() + "force_delay_s = 600\n";
     std::fs::write(&config, text).unwrap();
@@ -580,7 +582,7 @@ async fn registering_with_parameters_the_mainnet_refuses_says_which() {
 #[test]
 fn a_missing_private_key_is_named_with_its_flag_and_env_var() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let config = write_config(dir.path(), DEAD_RPC, Address::ZERO);
+    let config = write_config(dir.path(), DEAD_RPC, Address::ZERO, "poa");
     for args in [
         vec!["register", "--config", &config],
         vec!["restake", "--spn", "7", "--amount", "5", "--skip-stake"],

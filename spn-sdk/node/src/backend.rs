@@ -44,6 +44,32 @@ impl NodeInner {
     }
 }
 
+impl NodeInner {
+    /// Makes a committed block the head: metrics, log, subscribers.
+    pub fn record_commit(&self, committed: CommittedBlock) {
+        let block = &committed.block;
+        {
+            let mut head = self.head.write();
+            head.header = block.header.clone();
+            head.hash = block.hash;
+        }
+        let m = &self.metrics;
+        m.blocks.inc();
+        m.transactions.inc_by(block.transactions.len() as u64);
+        m.gas.inc_by(block.header.gas_used);
+        m.head.set(block.number() as i64);
+        m.pool_size.set(self.pool.len() as i64);
+        tracing::info!(
+            number = block.number(),
+            hash = %block.hash,
+            txs = block.transactions.len(),
+            gas = block.header.gas_used,
+            "committed block"
+        );
+        let _ = self.blocks.send(Arc::new(committed));
+    }
+}
+
 impl ChainBackend for NodeInner {
     fn chain_id(&self) -> u64 {
         self.spec.chain_id

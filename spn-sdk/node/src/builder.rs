@@ -4,6 +4,7 @@ use crate::backend::{Head, NodeInner};
 use crate::error::NodeError;
 use crate::genesis::init_genesis;
 use crate::metrics::Metrics;
+use crate::poa::{drive_poa, PoaSetup};
 use crate::producer::{build_block, commit_block, BuiltBlock};
 use spn_consensus::{Action, Consensus, Event, Solo, SoloConfig};
 use spn_execution::{ChainExtensions, Executor, NoExtensions};
@@ -40,9 +41,41 @@ pub struct NodeConfig {
 pub struct NodeBuilder {
     spec: ChainSpec,
     config: NodeConfig,
-    consensus: Box<dyn Consensus>,
+    consensus: Engine,
     extensions: Arc<dyn ChainExtensions>,
     rpc_methods: Option<spn_rpc::Methods>,
+}
+
+/// The consensus a node runs: an event-driven engine without networking (`solo`), or `poa`
+/// with its validator network. Anything implementing [`Consensus`], and [`PoaSetup`],
+/// converts into it, so the choice is one line: `.with_consensus(Solo::new(..))` or
+/// `.with_consensus(poa_setup)`.
+pub enum Engine {
+    /// A local engine such as [`Solo`].
+    Local(Box<dyn Consensus>),
+    /// Proof of authority over a validator network.
+    Poa(Box<PoaSetup>),
+}
+
+impl<C: Consensus> From<C> for Engine {
+    fn from(consensus: C) -> Self {
+        Self::Local(Box::new(consensus))
+    }
+}
+
+impl From<PoaSetup> for Engine {
+    fn from(setup: PoaSetup) -> Self {
+        Self::Poa(Box::new(setup))
+    }
+}
+
+impl Engine {
+    fn name(&self) -> &'static str {
+        match self {
+            Self::Local(c) => c.name(),
+            Self::Poa(_) => "poa",
+        }
+    }
 }
 
 /// A running node.
@@ -52,6 +85,9 @@ pub struct NodeHandle {
     pub rpc_addr: SocketAddr,
     /// The bound metrics address.
     pub metrics_addr: Option<SocketAddr>,
+    /// The bound peer-to-peer address (`poa`).
+    pub p2p_addr: Option<SocketAddr>,
+    network: Option<spn_network::NetworkHandle>,
     rpc: spn_rpc::ServerHandle,
     driver: tokio::task::JoinHandle<Result<(), NodeError>>,
 }
@@ -62,15 +98,15 @@ impl NodeBuilder {
         Self {
             spec,
             config,
-            consensus: Box::new(Solo::new(SoloConfig::default())),
+            consensus: Solo::new(SoloConfig::default()).into(),
             extensions: Arc::new(NoExtensions),
             rpc_methods: None,
         }
     }
 
-    /// Chooses the consensus engine.
-    pub fn with_consensus(mut self, consensus: impl Consensus) -> Self {
-        self.consensus = Box::new(consensus);
+    /// Chooses the consensus engine: `solo` ([`Solo`]) or `poa` ([`PoaSetup`]).
+    pub fn with_consensus(mut self, consensus: impl Into<Engine>) -> Self {
+        self.consensus = consensus.into();
         self
     }
 
@@ -152,12 +188,31 @@ impl NodeBuilder {
             %rpc_addr,
             "node started"
         );
-        let _ = events_tx.send(Event::Started { head: number });
-        let driver = tokio::spawn(drive(inner.clone(), consensus, events_rx));
+        let (driver, network) = match consensus {
+            Engine::Local(consensus) => {
+                let _ = events_tx.send(Event::Started { head: number });
+                (
+                    tokio::spawn(drive(inner.clone(), consensus, events_rx)),
+                    None,
+                )
+            }
+            Engine::Poa(setup) => {
+                drop(events_rx);
+                let (network, events) = spn_network::start(setup.network.clone())
+                    .await
+                    .map_err(|e| NodeError::Network(e.to_string()))?;
+                info!(p2p = %network.listen_addr(), "validator network listening");
+                let driver =
+                    tokio::spawn(drive_poa(inner.clone(), *setup, network.clone(), events));
+                (driver, Some(network))
+            }
+        };
         Ok(NodeHandle {
             inner,
             rpc_addr,
             metrics_addr,
+            p2p_addr: network.as_ref().map(|n| n.listen_addr()),
+            network,
             rpc,
             driver,
         })
@@ -235,26 +290,7 @@ async fn drive(
                     })
                     .await
                     .map_err(|e| NodeError::Rpc(format!("commit task failed: {e}")))??;
-                    let block = &committed.block;
-                    {
-                        let mut head = inner.head.write();
-                        head.header = block.header.clone();
-                        head.hash = block.hash;
-                    }
-                    let m = &inner.metrics;
-                    m.blocks.inc();
-                    m.transactions.inc_by(block.transactions.len() as u64);
-                    m.gas.inc_by(block.header.gas_used);
-                    m.head.set(number as i64);
-                    m.pool_size.set(inner.pool.len() as i64);
-                    info!(
-                        number,
-                        hash = %block.hash,
-                        txs = block.transactions.len(),
-                        gas = block.header.gas_used,
-                        "committed block"
-                    );
-                    let _ = inner.blocks.send(Arc::new(committed));
+                    inner.record_commit(committed);
                     let _ = inner.events.send(Event::BlockCommitted { number });
                     if inner.pool.pending_count() > 0 {
                         inner.signal_pending();
@@ -303,6 +339,10 @@ impl NodeHandle {
             _ = shutdown => Ok(()),
         };
         let _ = self.rpc.stop();
+        if let Some(network) = &self.network {
+            network.shutdown();
+            network.stopped().await;
+        }
         result
     }
 }

@@ -23,6 +23,9 @@ pub enum NodeError {
     /// A block from another node was refused.
     #[error("block refused: {0}")]
     Import(#[from] crate::import::ImportError),
+    /// The peer-to-peer network could not start.
+    #[error("validator network: {0}")]
+    Network(String),
     /// The data directory holds another chain.
     #[error("{0}")]
     WrongChain(String),

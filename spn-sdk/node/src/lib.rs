@@ -10,14 +10,16 @@ mod error;
 mod genesis;
 mod import;
 mod metrics;
+mod poa;
 mod producer;
 mod shutdown;
 
-pub use builder::{NodeBuilder, NodeConfig, NodeHandle};
+pub use builder::{Engine, NodeBuilder, NodeConfig, NodeHandle};
 pub use error::NodeError;
 pub use genesis::{genesis_changeset, init_genesis};
 pub use import::{check_header, import_block, ImportError, MAX_FUTURE_SECS};
 pub use metrics::{serve_metrics, Metrics};
+pub use poa::{decode_block, encode_block, PoaSetup};
 pub use producer::{build_block, commit_block, next_base_fee, seal_block, BuiltBlock, PoolReader};
 pub use shutdown::shutdown_signal;
 pub use spn_consensus::{Consensus, Solo, SoloConfig};

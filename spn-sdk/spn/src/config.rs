@@ -41,6 +41,28 @@ pub struct SpnConfig {
     /// How `spn register` registers the SPN on the mainnet; defaults when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub register: Option<RegisterConfig>,
+    /// The validator network of a `poa` SPN.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p2p: Option<P2pConfig>,
+}
+
+/// The `[p2p]` section: where a `poa` validator listens and which validators it dials. Its
+/// network identity is its `signing_key`, so peers are named by their checkpoint keys.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct P2pConfig {
+    /// Listen address, e.g. `"127.0.0.1:30400"` (port 0 picks a free one).
+    pub listen: std::net::SocketAddr,
+    /// The other validators: `"<ed25519 public key hex>@<ip>:<port>"`.
+    #[serde(default)]
+    pub peers: Vec<String>,
+    /// How long round 0 of a height waits for a decision, in milliseconds.
+    #[serde(default = "default_round_timeout")]
+    pub round_timeout_ms: u64,
+}
+
+fn default_round_timeout() -> u64 {
+    2_000
 }
 
 /// The `[register]` section: the consensus kind and the parameters the mainnet's Management
@@ -237,7 +259,27 @@ impl SpnConfig {
         if let Some(register) = &self.register {
             register.validate()?;
         }
+        // Whether a poa node has its key and network is checked when it starts (`spn register`
+        // reads the same file without them).
+        if let Some(p2p) = &self.p2p {
+            for peer in &p2p.peers {
+                if let Err(e) = peer.parse::<spn_network::PeerAddr>() {
+                    return Err(SpnConfigError::Invalid(format!("p2p.peers: {e}")));
+                }
+            }
+            if p2p.round_timeout_ms < 200 {
+                return bad("p2p.round_timeout_ms must be at least 200");
+            }
+        }
         Ok(())
+    }
+
+    /// How the SPN's validators agree on blocks (`register.consensus`, `solo` by default).
+    pub fn consensus(&self) -> SpnConsensus {
+        self.register
+            .as_ref()
+            .map(|r| r.consensus)
+            .unwrap_or_default()
     }
 }
 

@@ -50,8 +50,7 @@ impl ChainExtensions for SpnExtensions {
             _ => (recorded, self.feed.queue_length_at(recorded)),
         };
         let Some(length) = length else {
-            // Building waits (not ready) until the follower reads the queue there.
-            self.feed.want(mainnet_block);
+            // Building waits (not ready) until the follower has read the mainnet.
             return Derivation {
                 mainnet_block,
                 messages: 0,
@@ -79,7 +78,6 @@ impl ChainExtensions for SpnExtensions {
             )));
         }
         let Some(length) = self.feed.queue_length_at(named) else {
-            self.feed.want(named);
             return Err(DerivationError::NotReady(format!(
                 "mainnet block {named} is not final here yet (or its Mailbox queue is not read)"
             )));
@@ -180,8 +178,10 @@ mod tests {
     fn extensions() -> SpnExtensions {
         let feed = InboundFeed::starting_at(0);
         feed.add_for_test((0..300).map(|i| Bytes::from(vec![i as u8])).collect());
-        feed.record_length_for_test(10, 5);
-        feed.record_length_for_test(20, 300);
+        let queued = (0..300u64)
+            .map(|i| (i, if i < 5 { 10 } else { 20 }))
+            .collect();
+        feed.record_scan_for_test(20, 300, queued);
         SpnExtensions::new(feed)
     }
 
@@ -240,16 +240,15 @@ mod tests {
     }
 
     #[test]
-    fn a_mainnet_block_not_seen_final_here_is_not_ready_and_asked_for() {
+    fn a_mainnet_block_not_seen_final_here_is_not_ready() {
         let ext = extensions();
         let state = Mailbox {
             next: 0,
             recorded: 0,
         };
         assert!(matches!(
-            ext.pre_block_calls(&named(15, 7), &state),
+            ext.pre_block_calls(&named(25, 7), &state),
             Err(DerivationError::NotReady(_))
         ));
-        assert_eq!(ext.feed.wanted_for_test(), vec![15]);
     }
 }

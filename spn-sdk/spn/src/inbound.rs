@@ -1,18 +1,21 @@
 //! Follow the mainnet Mailbox's queue for this SPN at final mainnet heights.
 //!
 //! The follower fetches, at mainnet height `h` (its head minus `confirmations`), every message
-//! queued for this SPN that it does not have yet, then records `h` with the queue's length
-//! there. A block names such a height and applies the messages from the SPN Mailbox's next
-//! inbound index on, in queue order (see [`crate::Derivation`]). A node importing a block
-//! that names a height it did not record asks for it ([`InboundFeed::want`]): the follower
-//! reads the queue length at that height once it is final here.
+//! queued for this SPN that it does not have yet, with the mainnet block each was queued in
+//! (the Mailbox's `Queued` logs), then records `h`. A block names such a height and applies
+//! the messages from the SPN Mailbox's next inbound index on, in queue order (see
+//! [`crate::Derivation`]). A node importing a block that names another height `M` computes
+//! the queue length there from the logs: the length at its own `h` minus the messages queued
+//! in `(M, h]` — mainnet nodes serve only the latest state, so it is never read at `M`.
 
 use alloy::eips::BlockId;
 use alloy::providers::{DynProvider, Provider, ProviderBuilder};
+use alloy::rpc::types::Filter;
+use alloy::sol_types::SolEvent;
 use parking_lot::Mutex;
 use pharos_contracts::{mailbox::Mailbox, MAILBOX};
 use spn_primitives::{Bytes, U256};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 use tracing::{debug, info, warn};
@@ -23,6 +26,9 @@ pub const MAX_MESSAGES_PER_BLOCK: usize = 256;
 /// Messages fetched per mainnet call.
 const PAGE: u64 = 128;
 
+/// Mainnet blocks per `eth_getLogs` call.
+const LOG_CHUNK: u64 = 5_000;
+
 #[derive(Debug, Default)]
 struct FeedState {
     /// The mainnet height the fetched messages are final at.
@@ -31,14 +37,14 @@ struct FeedState {
     messages: BTreeMap<u64, Bytes>,
     /// The next queue index to fetch.
     next_fetch: u64,
-    /// Final mainnet height → the queue's length for this SPN there.
-    lengths: BTreeMap<u64, u64>,
-    /// Heights whose queue length an imported block needs.
-    wanted: BTreeSet<u64>,
+    /// The newest height read and the queue's length there.
+    anchor: Option<(u64, u64)>,
+    /// Every `Queued` log for this SPN after `scan_from` up to the anchor: index → block,
+    /// forgotten once delivered.
+    queued_at: BTreeMap<u64, u64>,
+    /// The mainnet height the log scan started after (the one the SPN last named).
+    scan_from: u64,
 }
-
-/// Queue lengths remembered (the newest heights are kept).
-const MAX_LENGTHS: usize = 4_096;
 
 /// The inbound messages fetched from the mainnet and not yet delivered.
 #[derive(Debug, Default)]
@@ -62,6 +68,7 @@ impl InboundFeed {
     pub fn take_from(&self, next: u64, max: usize) -> (u64, Vec<(u64, Bytes)>) {
         let mut s = self.state.lock();
         s.messages = s.messages.split_off(&next);
+        s.queued_at = s.queued_at.split_off(&next);
         if s.next_fetch < next {
             s.next_fetch = next;
         }
@@ -75,74 +82,45 @@ impl InboundFeed {
         (s.mainnet_block, out)
     }
 
-    /// Skip to queue index `next` (where the SPN Mailbox is), forgetting what is below it.
-    pub fn resume_at(&self, next: u64) {
+    /// Skip to queue index `next` and mainnet height `named` (where the SPN Mailbox is),
+    /// forgetting what is below them: every message from `next` on that was queued by
+    /// `named` counts as queued by then.
+    pub fn resume_at(&self, next: u64, named: u64) {
         self.take_from(next, 0);
+        let mut s = self.state.lock();
+        if s.anchor.is_none() {
+            s.scan_from = named;
+        }
     }
 
     /// The newest final mainnet height fetched completely, with the queue length there.
     pub fn latest(&self) -> Option<(u64, u64)> {
         let s = self.state.lock();
-        s.lengths
-            .get(&s.mainnet_block)
-            .map(|len| (s.mainnet_block, *len))
+        Self::length_in(&s, s.mainnet_block).map(|length| (s.mainnet_block, length))
     }
 
-    /// The queue length at mainnet height `block`, if known (0 at the genesis block).
+    /// The queue length at mainnet height `block`, if this node has seen it final (0 at the
+    /// genesis block); `None` after the newest height read or before the log scan.
     pub fn queue_length_at(&self, block: u64) -> Option<u64> {
         if block == 0 {
             return Some(0);
         }
-        self.state.lock().lengths.get(&block).copied()
+        Self::length_in(&self.state.lock(), block)
     }
 
-    /// Ask the follower to read the queue length at `block` (once it is final here).
-    pub fn want(&self, block: u64) {
-        let mut s = self.state.lock();
-        if s.wanted.len() < 64 {
-            s.wanted.insert(block);
+    fn length_in(s: &FeedState, block: u64) -> Option<u64> {
+        let (anchor, length) = s.anchor?;
+        if block > anchor || block < s.scan_from {
+            return None;
         }
+        let later = s.queued_at.values().filter(|b| **b > block).count() as u64;
+        Some(length.saturating_sub(later))
     }
 
     /// Exactly the `count` messages from queue index `next` on, if all are fetched.
     pub fn messages(&self, next: u64, count: u32) -> Option<Vec<(u64, Bytes)>> {
         let (_, out) = self.take_from(next, count as usize);
         (out.len() == count as usize).then_some(out)
-    }
-
-    fn record_length(&self, block: u64, length: u64) {
-        let mut s = self.state.lock();
-        s.lengths.insert(block, length);
-        s.wanted.remove(&block);
-        while s.lengths.len() > MAX_LENGTHS {
-            s.lengths.pop_first();
-        }
-    }
-
-    fn wanted_up_to(&self, final_block: u64) -> Vec<u64> {
-        self.state
-            .lock()
-            .wanted
-            .range(..=final_block)
-            .copied()
-            .collect()
-    }
-
-    #[cfg(test)]
-    pub(crate) fn add_for_test(&self, messages: Vec<Bytes>) {
-        let from = self.next_fetch();
-        self.add(from, messages);
-    }
-
-    #[cfg(test)]
-    pub(crate) fn record_length_for_test(&self, block: u64, length: u64) {
-        self.record_length(block, length);
-        self.set_mainnet_block(block);
-    }
-
-    #[cfg(test)]
-    pub(crate) fn wanted_for_test(&self) -> Vec<u64> {
-        self.wanted_up_to(u64::MAX)
     }
 
     /// Messages fetched and not yet delivered.
@@ -152,6 +130,24 @@ impl InboundFeed {
 
     fn next_fetch(&self) -> u64 {
         self.state.lock().next_fetch
+    }
+
+    /// The height the log scan has covered.
+    fn scanned_to(&self) -> u64 {
+        let s = self.state.lock();
+        s.anchor.map_or(s.scan_from, |(block, _)| block)
+    }
+
+    /// Records the `Queued` logs `(index, block)` up to `block` and the queue's length there.
+    fn record_scan(&self, block: u64, length: u64, queued: Vec<(u64, u64)>) {
+        let mut s = self.state.lock();
+        if s.anchor.is_some_and(|(a, _)| a >= block) {
+            return;
+        }
+        for (index, at) in queued {
+            s.queued_at.insert(index, at);
+        }
+        s.anchor = Some((block, length));
     }
 
     fn add(&self, from: u64, messages: Vec<Bytes>) {
@@ -168,6 +164,18 @@ impl InboundFeed {
     fn set_mainnet_block(&self, block: u64) {
         let mut s = self.state.lock();
         s.mainnet_block = s.mainnet_block.max(block);
+    }
+
+    #[cfg(test)]
+    pub(crate) fn add_for_test(&self, messages: Vec<Bytes>) {
+        let from = self.next_fetch();
+        self.add(from, messages);
+    }
+
+    #[cfg(test)]
+    pub(crate) fn record_scan_for_test(&self, block: u64, length: u64, queued: Vec<(u64, u64)>) {
+        self.record_scan(block, length, queued);
+        self.set_mainnet_block(block);
     }
 }
 
@@ -205,6 +213,8 @@ pub async fn follow_mainnet(
                 if e != last_error {
                     warn!(%rpc, error = %e, "cannot read the mainnet Mailbox; retrying");
                     last_error = e;
+                } else {
+                    debug!(%rpc, error = %e, "cannot read the mainnet Mailbox; retrying");
                 }
             }
         }
@@ -224,7 +234,13 @@ async fn poll_once(
         .map_err(|e| e.to_string())?;
     let at = head.saturating_sub(confirmations);
     let mailbox = Mailbox::new(MAILBOX, provider);
-    let block = BlockId::number(at);
+    // Mainnet nodes serve the latest state only: read there, and keep the reading only if
+    // the head did not move meanwhile (then it is the state at `head`).
+    let block = if confirmations == 0 {
+        BlockId::latest()
+    } else {
+        BlockId::number(at)
+    };
     let length: U256 = mailbox
         .queueLength(spn_id)
         .block(block)
@@ -232,18 +248,22 @@ async fn poll_once(
         .await
         .map_err(|e| e.to_string())?;
     let length = length.saturating_to::<u64>();
-    let from = feed.next_fetch();
-    for wanted in feed.wanted_up_to(at) {
-        let length: U256 = mailbox
-            .queueLength(spn_id)
-            .block(BlockId::number(wanted))
-            .call()
+    if confirmations == 0
+        && provider
+            .get_block_number()
             .await
-            .map_err(|e| e.to_string())?;
-        feed.record_length(wanted, length.saturating_to());
+            .map_err(|e| e.to_string())?
+            != head
+    {
+        return Ok(1); // the head moved: read again at once
     }
+    let scanned = feed.scanned_to();
+    if at > scanned {
+        let queued = queued_logs(provider, spn_id, scanned + 1, at).await?;
+        feed.record_scan(at, length, queued);
+    }
+    let from = feed.next_fetch();
     if from >= length {
-        feed.record_length(at, length);
         feed.set_mainnet_block(at);
         return Ok(0);
     }
@@ -258,10 +278,45 @@ async fn poll_once(
     feed.add(from, messages);
     if from + fetched as u64 >= length {
         // Everything queued up to `at` is here: blocks may name `at`.
-        feed.record_length(at, length);
         feed.set_mainnet_block(at);
     }
     Ok(fetched)
+}
+
+/// (queue index, mainnet block) of every message queued for `spn_id` in blocks `from..=to`.
+async fn queued_logs(
+    provider: &DynProvider,
+    spn_id: u32,
+    from: u64,
+    to: u64,
+) -> Result<Vec<(u64, u64)>, String> {
+    let mut out = Vec::new();
+    let mut start = from;
+    while start <= to {
+        let end = to.min(start + LOG_CHUNK - 1);
+        let filter = Filter::new()
+            .address(MAILBOX)
+            .event_signature(Mailbox::Queued::SIGNATURE_HASH)
+            .topic1(U256::from(spn_id))
+            .from_block(start)
+            .to_block(end);
+        let logs = provider
+            .get_logs(&filter)
+            .await
+            .map_err(|e| format!("eth_getLogs {start}..={end} on the mainnet: {e}"))?;
+        for log in logs {
+            let block = log
+                .block_number
+                .ok_or("a Queued log without a block number")?;
+            let index = log
+                .topics()
+                .get(2)
+                .ok_or("a Queued log without its index topic")?;
+            out.push((U256::from_be_bytes(index.0).saturating_to::<u64>(), block));
+        }
+        start = end + 1;
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -295,24 +350,30 @@ mod tests {
     }
 
     #[test]
-    fn remembers_queue_lengths_and_serves_exact_message_ranges() {
+    fn queue_lengths_at_past_heights_come_from_the_queued_logs() {
         let feed = InboundFeed::starting_at(0);
+        feed.resume_at(2, 3);
         assert_eq!(feed.latest(), None);
         assert_eq!(feed.queue_length_at(0), Some(0));
-        feed.add(0, vec![msg(0), msg(1)]);
-        feed.record_length(7, 2);
+        assert_eq!(feed.queue_length_at(3), None, "nothing read yet");
+        // Messages 0 and 1 are delivered; 2 was queued by block 3, 3 and 4 at block 6.
+        feed.add(2, vec![msg(2), msg(3), msg(4)]);
+        feed.record_scan(7, 5, vec![(3, 6), (4, 6)]);
         feed.set_mainnet_block(7);
-        assert_eq!(feed.latest(), Some((7, 2)));
-        feed.want(5);
-        feed.want(9);
-        assert_eq!(feed.wanted_up_to(7), vec![5]);
-        feed.record_length(5, 1);
-        assert_eq!(feed.wanted_up_to(9), vec![9]);
-        assert_eq!(feed.messages(0, 2).unwrap().len(), 2);
+        assert_eq!(feed.latest(), Some((7, 5)));
+        assert_eq!(feed.queue_length_at(6), Some(5));
+        assert_eq!(feed.queue_length_at(5), Some(3));
+        assert_eq!(feed.queue_length_at(3), Some(3));
+        assert_eq!(feed.queue_length_at(2), None, "before the scan");
+        assert_eq!(feed.queue_length_at(8), None, "not final here yet");
+        // Delivering message 3 forgets its log; heights the SPN may still name stay right.
+        feed.take_from(4, 0);
+        assert_eq!(feed.queue_length_at(6), Some(5));
+        assert_eq!(feed.messages(4, 1).unwrap().len(), 1);
         assert_eq!(
-            feed.messages(1, 2),
+            feed.messages(4, 2),
             None,
-            "only one message from index 1 on"
+            "only one message from index 4 on"
         );
     }
 

@@ -9,11 +9,13 @@ mod extensions;
 mod genesis;
 mod inbound;
 mod node;
+mod validators;
 
 pub use checkpoint::{Checkpointer, SignedCheckpoint};
-pub use config::{RegisterConfig, SpnConfig, SpnConfigError, SpnConsensus};
+pub use config::{P2pConfig, RegisterConfig, SpnConfig, SpnConfigError, SpnConsensus};
 pub use derivation::{Derivation, DERIVATION_LEN, DERIVATION_VERSION};
 pub use extensions::SpnExtensions;
 pub use genesis::spn_chain_spec;
 pub use inbound::{follow_mainnet, InboundFeed, MAX_MESSAGES_PER_BLOCK};
 pub use node::{SpnNode, SpnNodeOptions};
+pub use validators::{epoch_validators, wait_for_validators};

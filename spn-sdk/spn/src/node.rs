@@ -1,10 +1,17 @@
-//! Run an SPN node: the engine with the SPN's genesis, `solo` block production and the
-//! inbound-message extension, following its mainnet.
+//! Run an SPN node: the engine with the SPN's genesis, its consensus (`solo`, or `poa` with
+//! the validator set of the SPN's Registry epoch) and the inbound-message extension,
+//! following its mainnet.
 
-use crate::{follow_mainnet, spn_chain_spec, Checkpointer, InboundFeed, SpnConfig, SpnExtensions};
-use alloy::providers::{Provider, ProviderBuilder};
+use crate::{
+    follow_mainnet, spn_chain_spec, wait_for_validators, Checkpointer, InboundFeed, SpnConfig,
+    SpnConsensus, SpnExtensions,
+};
+use alloy::providers::{DynProvider, Provider, ProviderBuilder};
 use ed25519_dalek::SigningKey;
 use pharos_contracts::{layout, SPN_BRIDGE, SPN_MAILBOX};
+use spn_consensus::poa::PoaConfig;
+use spn_network::{NetworkConfig, PeerAddr};
+use spn_node::{Engine, PoaSetup};
 use spn_node::{NodeBuilder, NodeConfig, NodeHandle, RpcConfig, Solo, SoloConfig, StoreOptions};
 use spn_primitives::StateView;
 use std::net::SocketAddr;
@@ -53,22 +60,19 @@ impl SpnNode {
             pool: Default::default(),
             beneficiary: Default::default(),
         };
+        let mainnet = ProviderBuilder::new()
+            .connect_http(
+                config
+                    .mainnet_rpc
+                    .parse()
+                    .map_err(|e| format!("mainnet_rpc: {e}"))?,
+            )
+            .erased();
         let mut builder = NodeBuilder::new(spec, node_config)
-            .with_consensus(Solo::new(SoloConfig {
-                block_time_ms: config.block_time_ms,
-                on_demand: true,
-            }))
+            .with_consensus(consensus(config, &mainnet).await?)
             .with_extensions(Arc::new(SpnExtensions::new(feed.clone())));
         let checkpointer = match config.signing_key {
             Some(secret) => {
-                let mainnet = ProviderBuilder::new()
-                    .connect_http(
-                        config
-                            .mainnet_rpc
-                            .parse()
-                            .map_err(|e| format!("mainnet_rpc: {e}"))?,
-                    )
-                    .erased();
                 let c = Checkpointer::new(
                     SigningKey::from_bytes(&secret.0),
                     config.spn_id,
@@ -90,7 +94,14 @@ impl SpnNode {
             .store()
             .storage(&SPN_MAILBOX, &layout::SPN_MAILBOX_INBOUND_COUNT_SLOT)
             .map_err(|e| e.to_string())?;
-        feed.resume_at(next.saturating_to());
+        let named = node
+            .store()
+            .storage(&SPN_MAILBOX, &layout::SPN_MAILBOX_MAINNET_BLOCK_SLOT)
+            .map_err(|e| e.to_string())?;
+        feed.resume_at(
+            next.saturating_to(),
+            layout::spn_mailbox_mainnet_block(named),
+        );
         let follower = tokio::spawn(follow_mainnet(
             feed.clone(),
             config.mainnet_rpc.clone(),
@@ -110,6 +121,11 @@ impl SpnNode {
         self.node.rpc_addr
     }
 
+    /// The validator network's address (`poa`).
+    pub fn p2p_addr(&self) -> Option<SocketAddr> {
+        self.node.p2p_addr
+    }
+
     /// Run until the node stops or `shutdown` resolves.
     pub async fn run_until(
         self,
@@ -123,4 +139,56 @@ impl SpnNode {
         self.follower.abort();
         result
     }
+}
+
+/// The consensus `config` asks for: `solo`, or `poa` with the current epoch's validator set
+/// from the mainnet Registry (waiting until the SPN has one).
+async fn consensus(config: &SpnConfig, mainnet: &DynProvider) -> Result<Engine, String> {
+    if config.consensus() == SpnConsensus::Solo {
+        return Ok(Solo::new(SoloConfig {
+            block_time_ms: config.block_time_ms,
+            on_demand: true,
+        })
+        .into());
+    }
+    let (Some(secret), Some(p2p)) = (config.signing_key, config.p2p.as_ref()) else {
+        return Err(
+            "a poa validator needs signing_key (its vote and network key) and a [p2p] section \
+             (listen address and peers) in its config"
+                .into(),
+        );
+    };
+    let key = SigningKey::from_bytes(&secret.0);
+    let (epoch, validators) = wait_for_validators(mainnet, config.spn_id).await?;
+    if validators.index_of(&key.verifying_key()).is_none() {
+        tracing::warn!(
+            epoch,
+            "this node's signing key is not in the SPN's validator set: it follows, it does not vote"
+        );
+    }
+    tracing::info!(
+        epoch,
+        validators = validators.len(),
+        "poa validator set from the mainnet Registry"
+    );
+    let mut network = NetworkConfig::new(
+        p2p.listen,
+        secret.0,
+        format!("pharos/spn/{}/poa", config.spn_id),
+    );
+    network.peers = p2p
+        .peers
+        .iter()
+        .map(|p| p.parse::<PeerAddr>().map_err(|e| format!("p2p.peers: {e}")))
+        .collect::<Result<_, _>>()?;
+    let mut poa = PoaConfig::new(config.spn_id);
+    poa.round_timeout_ms = p2p.round_timeout_ms;
+    Ok(PoaSetup {
+        config: poa,
+        signing_key: Some(key),
+        validators,
+        network,
+        block_time_ms: config.block_time_ms,
+    }
+    .into())
 }

@@ -12,6 +12,7 @@
 
 mod blocks;
 mod codec;
+mod consensus;
 mod db;
 mod error;
 mod history;

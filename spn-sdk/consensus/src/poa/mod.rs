@@ -94,6 +94,7 @@ mod receive;
 mod sync;
 mod validators;
 mod vote;
+mod wire;
 
 pub use certificate::{verify_certificate, CertificateError};
 pub use engine::{InstallError, Poa, PoaConfig};
@@ -103,6 +104,7 @@ pub use messages::{
     Proposal, SignatureBytes, Vote, PROPOSAL_DOMAIN, VOTE_DOMAIN,
 };
 pub use validators::{ValidatorIndex, ValidatorSet, ValidatorSetError};
+pub use wire::{WireError, MAX_BLOCK_BYTES, MAX_CERTIFICATE_SIGNATURES};
 
 #[cfg(test)]
 mod tests;

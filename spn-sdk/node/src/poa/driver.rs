@@ -1,0 +1,468 @@
+//! The shell around the pure `poa` engine: feeds it network messages, timers and execution
+//! results, and carries out its actions (build, execute, persist the lock, commit, broadcast,
+//! sync) in the order it gives them.
+
+use super::codec::{decode_block, encode_block};
+use super::sync::{decode_request, decode_response, encode_request, serve, SYNC_BATCH};
+use super::PoaSetup;
+use crate::backend::NodeInner;
+use crate::error::NodeError;
+use crate::import::import_block;
+use crate::producer::{build_block, commit_block, BuiltBlock};
+use spn_consensus::poa::{
+    Decision, Lock, Poa, PoaAction, PoaEvent, PoaMessage, Rejection, ValidatorSet,
+};
+use spn_network::{Fault, NetworkEvent, NetworkEvents, NetworkHandle, PeerKey};
+use spn_primitives::B256;
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use tokio::sync::mpsc;
+use tracing::{debug, info, warn};
+
+/// How long a proposal whose inputs this node lacks (e.g. a mainnet block not final here yet)
+/// is retried before it counts as invalid.
+const NOT_READY_PATIENCE: Duration = Duration::from_secs(20);
+
+/// Results of work the driver started in the background.
+enum Done {
+    Timeout(u64),
+    Built {
+        height: u64,
+        round: u32,
+        block: Option<BuiltBlock>,
+    },
+    Executed {
+        height: u64,
+        block_hash: [u8; 32],
+        block: Option<BuiltBlock>,
+    },
+    Synced {
+        peer: PeerKey,
+        decisions: Vec<Decision>,
+    },
+}
+
+struct Driver {
+    inner: Arc<NodeInner>,
+    poa: Poa,
+    network: NetworkHandle,
+    done: mpsc::UnboundedSender<Done>,
+    /// Executed blocks (built here or imported) by hash, until their height is committed.
+    executed: HashMap<[u8; 32], BuiltBlock>,
+    syncing: bool,
+    last_commit: Instant,
+    block_time: Duration,
+}
+
+fn now_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default()
+}
+
+/// Runs `poa` until the network stops or a block cannot be committed (fatal).
+pub(crate) async fn drive_poa(
+    inner: Arc<NodeInner>,
+    setup: PoaSetup,
+    network: NetworkHandle,
+    mut events: NetworkEvents,
+) -> Result<(), NodeError> {
+    let PoaSetup {
+        config,
+        signing_key,
+        validators,
+        block_time_ms,
+        ..
+    } = setup;
+    let poa = match signing_key {
+        Some(key) => Poa::validator(config, key),
+        None => Poa::follower(config),
+    };
+    let (done_tx, mut done) = mpsc::unbounded_channel();
+    let mut driver = Driver {
+        inner,
+        poa,
+        network,
+        done: done_tx,
+        executed: HashMap::new(),
+        syncing: false,
+        last_commit: Instant::now(),
+        block_time: Duration::from_millis(block_time_ms),
+    };
+    driver.start(validators).await?;
+    loop {
+        tokio::select! {
+            Some(result) = done.recv() => driver.on_done(result).await?,
+            event = events.next() => match event {
+                Some(event) => driver.on_network(event).await?,
+                None => {
+                    info!("network stopped; poa driver ends");
+                    return Ok(());
+                }
+            },
+        }
+    }
+}
+
+impl Driver {
+    async fn start(&mut self, validators: ValidatorSet) -> Result<(), NodeError> {
+        let head = self.inner.head.read().header.number;
+        let lock = match self.inner.store.consensus_lock()? {
+            Some(bytes) => Some(Lock::decode(&bytes).map_err(|e| {
+                NodeError::WrongChain(format!(
+                    "the stored consensus vote is unreadable ({e}); refusing to start rather \
+                     than risk voting twice"
+                ))
+            })?),
+            None => None,
+        };
+        info!(
+            head,
+            validators = validators.len(),
+            locked = lock.as_ref().map(|l| l.height),
+            "poa started"
+        );
+        self.feed(
+            PoaEvent::Started {
+                head,
+                validators,
+                lock,
+            },
+            None,
+        )
+        .await
+    }
+
+    async fn on_network(&mut self, event: NetworkEvent) -> Result<(), NodeError> {
+        match event {
+            NetworkEvent::Gossip { from, data } | NetworkEvent::Direct { from, data } => {
+                match PoaMessage::decode(&data) {
+                    Ok(message) => self.feed(PoaEvent::Message(message), Some(from)).await?,
+                    Err(e) => {
+                        debug!(peer = %short(&from), %e, "undecodable consensus message");
+                        self.network.report(from, Fault::InvalidMessage);
+                    }
+                }
+            }
+            NetworkEvent::Request { from, data, reply } => {
+                let store = self.inner.store.clone();
+                tokio::spawn(async move {
+                    let answer = match decode_request(&data) {
+                        Ok((height, max)) => {
+                            tokio::task::spawn_blocking(move || serve(&store, height, max))
+                                .await
+                                .unwrap_or_else(|e| Err(e.to_string()))
+                        }
+                        Err(e) => Err(e),
+                    };
+                    match answer {
+                        Ok(bytes) => reply.send(bytes),
+                        Err(e) => {
+                            debug!(peer = %short(&from), %e, "sync request refused");
+                            reply.refuse(e);
+                        }
+                    }
+                });
+            }
+            NetworkEvent::PeerConnected(peer) => debug!(peer = %short(&peer), "peer connected"),
+            NetworkEvent::PeerDisconnected(peer) => {
+                debug!(peer = %short(&peer), "peer disconnected")
+            }
+        }
+        Ok(())
+    }
+
+    async fn on_done(&mut self, done: Done) -> Result<(), NodeError> {
+        match done {
+            Done::Timeout(id) => self.feed(PoaEvent::Timeout { id }, None).await,
+            Done::Built {
+                height,
+                round,
+                block: Some(built),
+            } => {
+                let block_hash = built.block.hash.0;
+                let block = encode_block(&built.block);
+                self.executed.insert(block_hash, built);
+                self.feed(
+                    PoaEvent::BlockBuilt {
+                        height,
+                        round,
+                        block_hash,
+                        block,
+                    },
+                    None,
+                )
+                .await
+            }
+            Done::Built {
+                height,
+                round,
+                block: None,
+            } => {
+                self.feed(PoaEvent::BuildFailed { height, round }, None)
+                    .await
+            }
+            Done::Executed {
+                height,
+                block_hash,
+                block,
+            } => {
+                let valid = block.is_some();
+                if let Some(built) = block {
+                    self.executed.insert(block_hash, built);
+                }
+                self.feed(
+                    PoaEvent::ProposalExecuted {
+                        height,
+                        block_hash,
+                        valid,
+                    },
+                    None,
+                )
+                .await
+            }
+            Done::Synced { peer, decisions } => {
+                self.syncing = false;
+                if !decisions.is_empty() {
+                    info!(
+                        from = decisions[0].certificate.height,
+                        blocks = decisions.len(),
+                        peer = %short(&peer),
+                        "catching up by sync"
+                    );
+                }
+                for decision in decisions {
+                    self.feed(
+                        PoaEvent::Message(PoaMessage::Decision(decision)),
+                        Some(peer),
+                    )
+                    .await?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Feeds one event and carries out the actions, then the events they produce, in order.
+    async fn feed(&mut self, event: PoaEvent, source: Option<PeerKey>) -> Result<(), NodeError> {
+        let mut queue = VecDeque::from([(event, source)]);
+        while let Some((event, source)) = queue.pop_front() {
+            for action in self.poa.on_event(event) {
+                if let Some(next) = self.perform(action, source).await? {
+                    queue.push_back((next, None));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Carries out one action; returns an event to feed back at once, if any.
+    async fn perform(
+        &mut self,
+        action: PoaAction,
+        source: Option<PeerKey>,
+    ) -> Result<Option<PoaEvent>, NodeError> {
+        match action {
+            PoaAction::ScheduleTimeout { id, after_ms } => {
+                let done = self.done.clone();
+                tokio::spawn(async move {
+                    tokio::time::sleep(Duration::from_millis(after_ms)).await;
+                    let _ = done.send(Done::Timeout(id));
+                });
+            }
+            PoaAction::BuildBlock { height, round } => self.build(height, round),
+            PoaAction::Broadcast(message) => self.network.broadcast(message.encode()),
+            PoaAction::ExecuteProposal {
+                height,
+                block_hash,
+                block,
+            } => {
+                if self.executed.contains_key(&block_hash) {
+                    return Ok(Some(PoaEvent::ProposalExecuted {
+                        height,
+                        block_hash,
+                        valid: true,
+                    }));
+                }
+                self.execute(height, block_hash, block);
+            }
+            PoaAction::PersistLock(lock) => {
+                let store = self.inner.store.clone();
+                let bytes = lock.encode();
+                tokio::task::spawn_blocking(move || store.put_consensus_lock(&bytes))
+                    .await
+                    .map_err(|e| NodeError::Rpc(format!("lock task failed: {e}")))??;
+            }
+            PoaAction::Commit {
+                height,
+                block_hash,
+                certificate,
+            } => {
+                let built = self.executed.remove(&block_hash).ok_or_else(|| {
+                    NodeError::WrongChain(format!(
+                        "poa asked to commit block {height} ({}) that was never executed here",
+                        B256::from(block_hash)
+                    ))
+                })?;
+                let store = self.inner.store.clone();
+                let pool = self.inner.pool.clone();
+                let certificate = certificate.encode();
+                let committed = tokio::task::spawn_blocking(move || {
+                    // The certificate first: a block on disk is always servable to peers.
+                    store.put_certificate(height, &certificate)?;
+                    commit_block(&store, &pool, built)
+                })
+                .await
+                .map_err(|e| NodeError::Rpc(format!("commit task failed: {e}")))??;
+                self.inner.record_commit(committed);
+                self.executed.retain(|_, b| b.block.number() > height);
+                self.last_commit = Instant::now();
+                return Ok(Some(PoaEvent::Committed { height }));
+            }
+            PoaAction::RequestSync { from_height, peer } => self.sync(from_height, peer),
+            PoaAction::Rejected(rejection) => self.rejected(rejection, source),
+            PoaAction::Misbehaviour(evidence) => {
+                warn!(
+                    ?evidence,
+                    "a validator broke the protocol; evidence kept in the log"
+                )
+            }
+        }
+        Ok(None)
+    }
+
+    fn rejected(&self, rejection: Rejection, source: Option<PeerKey>) {
+        match (rejection.is_fault(), source) {
+            (true, Some(peer)) => {
+                warn!(peer = %short(&peer), %rejection, "peer sent an invalid consensus message");
+                self.network.report(peer, Fault::InvalidMessage);
+            }
+            _ => debug!(%rejection, "consensus input ignored"),
+        }
+    }
+
+    fn build(&self, height: u64, round: u32) {
+        let node = self.inner.clone();
+        let done = self.done.clone();
+        let wait = self.block_time.saturating_sub(self.last_commit.elapsed());
+        tokio::spawn(async move {
+            tokio::time::sleep(wait).await;
+            let block = tokio::task::spawn_blocking(move || {
+                let head = node.head.read().clone();
+                if head.header.number + 1 != height {
+                    return None;
+                }
+                match build_block(
+                    &node.store,
+                    &node.executor,
+                    &node.pool,
+                    &head.header,
+                    head.hash,
+                    node.beneficiary,
+                ) {
+                    Ok(b) => Some(b),
+                    Err(e) if e.is_not_ready() => {
+                        debug!(height, %e, "block not buildable yet");
+                        None
+                    }
+                    Err(e) => {
+                        warn!(height, %e, "building block failed");
+                        None
+                    }
+                }
+            })
+            .await
+            .unwrap_or(None);
+            let _ = done.send(Done::Built {
+                height,
+                round,
+                block,
+            });
+        });
+    }
+
+    fn execute(&self, height: u64, block_hash: [u8; 32], bytes: Vec<u8>) {
+        let node = self.inner.clone();
+        let done = self.done.clone();
+        tokio::spawn(async move {
+            let started = Instant::now();
+            let block = loop {
+                let node = node.clone();
+                let bytes = bytes.clone();
+                let result = tokio::task::spawn_blocking(move || {
+                    let block = decode_block(&bytes, node.spec.chain_id)
+                        .map_err(|e| format!("undecodable block: {e}"))?;
+                    if block.hash.0 != block_hash {
+                        return Err(format!(
+                            "block hashes to {}, the proposal claims {}",
+                            block.hash,
+                            B256::from(block_hash)
+                        ));
+                    }
+                    import_block(&node.store, &node.executor, &block, now_secs()).map_err(|e| {
+                        if e.is_not_ready() {
+                            String::new()
+                        } else {
+                            e.to_string()
+                        }
+                    })
+                })
+                .await
+                .unwrap_or_else(|e| Err(e.to_string()));
+                match result {
+                    Ok(built) => break Some(built),
+                    Err(reason) if reason.is_empty() && started.elapsed() < NOT_READY_PATIENCE => {
+                        tokio::time::sleep(Duration::from_millis(200)).await;
+                    }
+                    Err(reason) => {
+                        let reason = if reason.is_empty() {
+                            "its inputs never became available here".to_string()
+                        } else {
+                            reason
+                        };
+                        warn!(height, hash = %B256::from(block_hash), %reason, "proposed block refused");
+                        break None;
+                    }
+                }
+            };
+            let _ = done.send(Done::Executed {
+                height,
+                block_hash,
+                block,
+            });
+        });
+    }
+
+    fn sync(&mut self, from_height: u64, peer: PeerKey) {
+        if self.syncing {
+            return;
+        }
+        self.syncing = true;
+        let network = self.network.clone();
+        let done = self.done.clone();
+        tokio::spawn(async move {
+            let decisions = match network
+                .request(peer, encode_request(from_height, SYNC_BATCH))
+                .await
+            {
+                Ok(bytes) => decode_response(&bytes).unwrap_or_else(|e| {
+                    warn!(peer = %short(&peer), %e, "malformed sync response");
+                    network.report(peer, Fault::InvalidMessage);
+                    Vec::new()
+                }),
+                Err(e) => {
+                    debug!(peer = %short(&peer), %e, "sync request failed; will retry");
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                    Vec::new()
+                }
+            };
+            let _ = done.send(Done::Synced { peer, decisions });
+        });
+    }
+}
+
+fn short(key: &PeerKey) -> String {
+    key[..4].iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -1,0 +1,40 @@
+//! Run the `poa` engine in a node: validators exchange proposals, votes and certificates over
+//! libp2p, execute every proposal before voting, persist their vote before sending it, commit
+//! each block with its finality certificate, and catch up by block sync.
+
+mod codec;
+mod driver;
+mod sync;
+
+pub use codec::{decode_block, encode_block};
+pub(crate) use driver::drive_poa;
+
+use ed25519_dalek::SigningKey;
+use spn_consensus::poa::{PoaConfig, ValidatorSet};
+use spn_network::NetworkConfig;
+
+/// Everything a node needs to run `poa`: chosen in one line with
+/// [`NodeBuilder::with_consensus`](crate::NodeBuilder::with_consensus).
+pub struct PoaSetup {
+    /// Engine tuning (the SPN id is bound into every signature).
+    pub config: PoaConfig,
+    /// This validator's ed25519 key; `None` runs a follower that only commits certified blocks.
+    pub signing_key: Option<SigningKey>,
+    /// The validator set from height 1 (the Registry's epoch snapshot).
+    pub validators: ValidatorSet,
+    /// The peer-to-peer network (its identity should be the validator key).
+    pub network: NetworkConfig,
+    /// Least time between a committed block and building the next one.
+    pub block_time_ms: u64,
+}
+
+impl std::fmt::Debug for PoaSetup {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PoaSetup")
+            .field("spn_id", &self.config.spn_id)
+            .field("validators", &self.validators.len())
+            .field("validator", &self.signing_key.is_some())
+            .field("listen", &self.network.listen)
+            .finish()
+    }
+}
