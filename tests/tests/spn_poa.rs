@@ -9,7 +9,7 @@ mod common;
 
 use alloy::primitives::{keccak256, Bytes, B256, U256};
 use alloy::providers::Provider;
-use common::cli::spn_json;
+use common::cli::{hash, spn_json};
 use common::mainnet::*;
 use common::relay::*;
 use common::*;
@@ -92,14 +92,10 @@ fn restake(mainnet_url: &str, account: &str, id: u32, v: &Validator, amount: &st
         ],
     );
     assert_eq!(
-        hash_of(&out["operator_key"]),
+        hash(&out["operator_key"]),
         v.public,
         "restake output: {out}"
     );
-}
-
-fn hash_of(v: &serde_json::Value) -> B256 {
-    v.as_str().expect("hex string").parse().expect("32 bytes")
 }
 
 async fn block_hash(url: &str, number: u64) -> Option<B256> {

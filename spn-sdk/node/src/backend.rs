@@ -1,7 +1,8 @@
 //! Share the running chain's state between the block producer and the RPC server.
 
+use crate::error::NodeError;
 use crate::metrics::Metrics;
-use crate::producer::{next_base_fee, next_block_input, PoolReader};
+use crate::producer::{build_block, next_base_fee, next_block_input, BuiltBlock, PoolReader};
 use parking_lot::RwLock;
 use spn_consensus::Event;
 use spn_execution::{BlockInput, Executor};
@@ -45,6 +46,19 @@ impl NodeInner {
 }
 
 impl NodeInner {
+    /// Builds the next block on the current head from the pool (not committed).
+    pub fn build_next(&self) -> Result<BuiltBlock, NodeError> {
+        let head = self.head.read().clone();
+        build_block(
+            &self.store,
+            &self.executor,
+            &self.pool,
+            &head.header,
+            head.hash,
+            self.beneficiary,
+        )
+    }
+
     /// Makes a committed block the head: metrics, log, subscribers.
     pub fn record_commit(&self, committed: CommittedBlock) {
         let block = &committed.block;

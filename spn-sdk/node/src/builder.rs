@@ -5,7 +5,7 @@ use crate::error::NodeError;
 use crate::genesis::init_genesis;
 use crate::metrics::Metrics;
 use crate::poa::{drive_poa, PoaSetup};
-use crate::producer::{build_block, commit_block, BuiltBlock};
+use crate::producer::{commit_block, BuiltBlock};
 use spn_consensus::{Action, Consensus, Event, Solo, SoloConfig};
 use spn_execution::{ChainExtensions, Executor, NoExtensions};
 use spn_mempool::Mempool;
@@ -242,18 +242,7 @@ async fn drive(
                 }
                 Action::BuildBlock { number, .. } => {
                     let node = inner.clone();
-                    let result = tokio::task::spawn_blocking(move || {
-                        let head = node.head.read().clone();
-                        build_block(
-                            &node.store,
-                            &node.executor,
-                            &node.pool,
-                            &head.header,
-                            head.hash,
-                            node.beneficiary,
-                        )
-                    })
-                    .await;
+                    let result = tokio::task::spawn_blocking(move || node.build_next()).await;
                     let event = match result {
                         Ok(Ok(block)) if block.block.number() == number => {
                             let event = Event::BlockBuilt {

@@ -49,7 +49,7 @@ pub fn next_base_fee(parent: &Header) -> u64 {
         .max(1)
 }
 
-fn now_secs() -> u64 {
+pub(crate) fn now_secs() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())

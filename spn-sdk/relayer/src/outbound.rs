@@ -7,9 +7,7 @@ use alloy::rpc::types::Filter;
 use alloy::sol_types::SolEvent;
 use alloy_trie::TrieAccount;
 use pharos_contracts::{adaptor::Adaptor, layout, spn_mailbox::SpnMailbox, SPN_MAILBOX};
-
-/// Blocks per `eth_getLogs` request (the node caps ranges at 10 000).
-const LOG_CHUNK: u64 = 5_000;
+use spn_chain::logs_between;
 
 /// A message in an SPN's outbox.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,32 +22,24 @@ pub struct Outbound {
 
 /// Every message the SPN Mailbox dispatched in blocks `from..=to`, in order.
 pub async fn scan(spn: &DynProvider, from: u64, to: u64) -> Result<Vec<Outbound>, String> {
-    let mut out = Vec::new();
-    let mut start = from;
-    while start <= to {
-        let end = to.min(start + LOG_CHUNK - 1);
-        let filter = Filter::new()
-            .address(SPN_MAILBOX)
-            .event_signature(SpnMailbox::Dispatch::SIGNATURE_HASH)
-            .from_block(start)
-            .to_block(end);
-        let logs = spn
-            .get_logs(&filter)
-            .await
-            .map_err(|e| format!("eth_getLogs {start}..={end} on the SPN: {e}"))?;
-        for log in logs {
-            let block = log.block_number.ok_or("a log without a block number")?;
-            let event = log
-                .log_decode::<SpnMailbox::Dispatch>()
-                .map_err(|e| format!("undecodable Dispatch log in block {block}: {e}"))?;
-            let message = event.inner.data.message.clone();
-            out.push(Outbound {
-                id: alloy::primitives::keccak256(&message),
-                message,
-                block,
-            });
-        }
-        start = end + 1;
+    let filter = Filter::new()
+        .address(SPN_MAILBOX)
+        .event_signature(SpnMailbox::Dispatch::SIGNATURE_HASH);
+    let logs = logs_between(spn, &filter, from, to)
+        .await
+        .map_err(|e| format!("{e} on the SPN"))?;
+    let mut out = Vec::with_capacity(logs.len());
+    for log in logs {
+        let block = log.block_number.ok_or("a log without a block number")?;
+        let event = log
+            .log_decode::<SpnMailbox::Dispatch>()
+            .map_err(|e| format!("undecodable Dispatch log in block {block}: {e}"))?;
+        let message = event.inner.data.message.clone();
+        out.push(Outbound {
+            id: alloy::primitives::keccak256(&message),
+            message,
+            block,
+        });
     }
     Ok(out)
 }

@@ -13,9 +13,6 @@ use pharos_contracts::{
 };
 use serde::Serialize;
 
-/// Blocks per `eth_getLogs` request.
-const LOG_CHUNK: u64 = 5_000;
-
 /// One hop of a message's way.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Hop {
@@ -79,15 +76,7 @@ fn chain_name(id: u32, mainnet_id: u32) -> String {
 /// Logs matching `filter` over the whole chain, chunked.
 async fn all_logs(p: &DynProvider, filter: Filter) -> Result<Vec<Log>, String> {
     let head = p.get_block_number().await.map_err(|e| e.to_string())?;
-    let mut out = Vec::new();
-    let mut start = 0;
-    while start <= head {
-        let end = head.min(start + LOG_CHUNK - 1);
-        let f = filter.clone().from_block(start).to_block(end);
-        out.extend(p.get_logs(&f).await.map_err(|e| e.to_string())?);
-        start = end + 1;
-    }
-    Ok(out)
+    spn_chain::logs_between(p, &filter, 0, head).await
 }
 
 /// The message with id `id` among the `Dispatch` logs of `mailbox` in the block of `at`.

@@ -8,7 +8,7 @@
 //! the queue length there from the logs: the length at its own `h` minus the messages queued
 //! in `(M, h]` — mainnet nodes serve only the latest state, so it is never read at `M`.
 
-use alloy::eips::BlockId;
+use crate::logs::logs_between;
 use alloy::providers::{DynProvider, Provider, ProviderBuilder};
 use alloy::rpc::types::Filter;
 use alloy::sol_types::SolEvent;
@@ -25,9 +25,6 @@ pub const MAX_MESSAGES_PER_BLOCK: usize = 256;
 
 /// Messages fetched per mainnet call.
 const PAGE: u64 = 128;
-
-/// Mainnet blocks per `eth_getLogs` call.
-const LOG_CHUNK: u64 = 5_000;
 
 #[derive(Debug, Default)]
 struct FeedState {
@@ -199,14 +196,18 @@ pub async fn follow_mainnet(
     let mut last_error = String::new();
     loop {
         match poll_once(&feed, &provider, spn_id, confirmations).await {
-            Ok(fetched) => {
+            Ok(polled) => {
                 if !last_error.is_empty() {
                     info!(%rpc, "mainnet reachable again");
                     last_error.clear();
                 }
-                if fetched > 0 {
-                    debug!(fetched, "inbound messages fetched from the mainnet");
-                    continue;
+                match polled {
+                    Polled::Fetched(fetched) if fetched > 0 => {
+                        debug!(fetched, "inbound messages fetched from the mainnet");
+                        continue;
+                    }
+                    Polled::HeadMoved => continue,
+                    Polled::Fetched(_) | Polled::Idle => {}
                 }
             }
             Err(e) => {
@@ -222,65 +223,64 @@ pub async fn follow_mainnet(
     }
 }
 
+/// What one poll of the mainnet did.
+enum Polled {
+    /// Messages fetched (more may wait: poll again at once).
+    Fetched(usize),
+    /// Up to date.
+    Idle,
+    /// The head moved while reading: read again at once.
+    HeadMoved,
+}
+
+/// Reads the queue at the mainnet head (nodes serve the latest state only, so the reading is
+/// kept only if the head did not move meanwhile), scans the `Queued` logs up to it, fetches
+/// missing messages, and lets blocks name the head minus `confirmations` once every message
+/// queued by then is here (the queue length there comes from the logs).
 async fn poll_once(
     feed: &InboundFeed,
     provider: &DynProvider,
     spn_id: u32,
     confirmations: u64,
-) -> Result<usize, String> {
-    let head = provider
-        .get_block_number()
-        .await
-        .map_err(|e| e.to_string())?;
-    let at = head.saturating_sub(confirmations);
+) -> Result<Polled, String> {
+    let head_number = || async { provider.get_block_number().await.map_err(|e| e.to_string()) };
+    let head = head_number().await?;
     let mailbox = Mailbox::new(MAILBOX, provider);
-    // Mainnet nodes serve the latest state only: read there, and keep the reading only if
-    // the head did not move meanwhile (then it is the state at `head`).
-    let block = if confirmations == 0 {
-        BlockId::latest()
-    } else {
-        BlockId::number(at)
-    };
     let length: U256 = mailbox
         .queueLength(spn_id)
-        .block(block)
         .call()
         .await
         .map_err(|e| e.to_string())?;
+    if head_number().await? != head {
+        return Ok(Polled::HeadMoved);
+    }
     let length = length.saturating_to::<u64>();
-    if confirmations == 0
-        && provider
-            .get_block_number()
-            .await
-            .map_err(|e| e.to_string())?
-            != head
-    {
-        return Ok(1); // the head moved: read again at once
-    }
     let scanned = feed.scanned_to();
-    if at > scanned {
-        let queued = queued_logs(provider, spn_id, scanned + 1, at).await?;
-        feed.record_scan(at, length, queued);
+    if head > scanned {
+        let queued = queued_logs(provider, spn_id, scanned + 1, head).await?;
+        feed.record_scan(head, length, queued);
     }
+    let named = head.saturating_sub(confirmations);
     let from = feed.next_fetch();
-    if from >= length {
-        feed.set_mainnet_block(at);
-        return Ok(0);
+    let needed = feed.queue_length_at(named).unwrap_or(length);
+    if from >= needed {
+        feed.set_mainnet_block(named);
+        return Ok(Polled::Idle);
     }
+    // Queued messages never change, so reading them at a later head is the same.
     let count = (length - from).min(PAGE);
     let messages = mailbox
         .messagesFor(spn_id, U256::from(from), U256::from(count))
-        .block(block)
         .call()
         .await
         .map_err(|e| e.to_string())?;
     let fetched = messages.len();
     feed.add(from, messages);
-    if from + fetched as u64 >= length {
-        // Everything queued up to `at` is here: blocks may name `at`.
-        feed.set_mainnet_block(at);
+    if from + fetched as u64 >= needed {
+        // Everything queued up to `named` is here: blocks may name it.
+        feed.set_mainnet_block(named);
     }
-    Ok(fetched)
+    Ok(Polled::Fetched(fetched))
 }
 
 /// (queue index, mainnet block) of every message queued for `spn_id` in blocks `from..=to`.
@@ -290,31 +290,23 @@ async fn queued_logs(
     from: u64,
     to: u64,
 ) -> Result<Vec<(u64, u64)>, String> {
-    let mut out = Vec::new();
-    let mut start = from;
-    while start <= to {
-        let end = to.min(start + LOG_CHUNK - 1);
-        let filter = Filter::new()
-            .address(MAILBOX)
-            .event_signature(Mailbox::Queued::SIGNATURE_HASH)
-            .topic1(U256::from(spn_id))
-            .from_block(start)
-            .to_block(end);
-        let logs = provider
-            .get_logs(&filter)
-            .await
-            .map_err(|e| format!("eth_getLogs {start}..={end} on the mainnet: {e}"))?;
-        for log in logs {
-            let block = log
-                .block_number
-                .ok_or("a Queued log without a block number")?;
-            let index = log
-                .topics()
-                .get(2)
-                .ok_or("a Queued log without its index topic")?;
-            out.push((U256::from_be_bytes(index.0).saturating_to::<u64>(), block));
-        }
-        start = end + 1;
+    let filter = Filter::new()
+        .address(MAILBOX)
+        .event_signature(Mailbox::Queued::SIGNATURE_HASH)
+        .topic1(U256::from(spn_id));
+    let logs = logs_between(provider, &filter, from, to)
+        .await
+        .map_err(|e| format!("{e} on the mainnet"))?;
+    let mut out = Vec::with_capacity(logs.len());
+    for log in logs {
+        let block = log
+            .block_number
+            .ok_or("a Queued log without a block number")?;
+        let index = log
+            .topics()
+            .get(2)
+            .ok_or("a Queued log without its index topic")?;
+        out.push((U256::from_be_bytes(index.0).saturating_to::<u64>(), block));
     }
     Ok(out)
 }

@@ -8,6 +8,7 @@ mod derivation;
 mod extensions;
 mod genesis;
 mod inbound;
+mod logs;
 mod node;
 mod validators;
 
@@ -17,5 +18,6 @@ pub use derivation::{Derivation, DERIVATION_LEN, DERIVATION_VERSION};
 pub use extensions::SpnExtensions;
 pub use genesis::spn_chain_spec;
 pub use inbound::{follow_mainnet, InboundFeed, MAX_MESSAGES_PER_BLOCK};
+pub use logs::{logs_between, LOG_CHUNK};
 pub use node::{SpnNode, SpnNodeOptions};
 pub use validators::{epoch_validators, wait_for_validators};

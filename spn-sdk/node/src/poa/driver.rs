@@ -8,7 +8,7 @@ use super::PoaSetup;
 use crate::backend::NodeInner;
 use crate::error::NodeError;
 use crate::import::import_block;
-use crate::producer::{build_block, commit_block, BuiltBlock};
+use crate::producer::{commit_block, now_secs, BuiltBlock};
 use spn_consensus::poa::{
     Decision, Lock, Poa, PoaAction, PoaEvent, PoaMessage, Rejection, ValidatorSet,
 };
@@ -16,7 +16,7 @@ use spn_network::{Fault, NetworkEvent, NetworkEvents, NetworkHandle, PeerKey};
 use spn_primitives::B256;
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 use tracing::{debug, info, warn};
 
@@ -53,13 +53,6 @@ struct Driver {
     syncing: bool,
     last_commit: Instant,
     block_time: Duration,
-}
-
-fn now_secs() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or_default()
 }
 
 /// Runs `poa` until the network stops or a block cannot be committed (fatal).
@@ -350,19 +343,10 @@ impl Driver {
         tokio::spawn(async move {
             tokio::time::sleep(wait).await;
             let block = tokio::task::spawn_blocking(move || {
-                let head = node.head.read().clone();
-                if head.header.number + 1 != height {
-                    return None;
-                }
-                match build_block(
-                    &node.store,
-                    &node.executor,
-                    &node.pool,
-                    &head.header,
-                    head.hash,
-                    node.beneficiary,
-                ) {
-                    Ok(b) => Some(b),
+                match node.build_next() {
+                    Ok(b) if b.block.number() == height => Some(b),
+                    Ok(_) => None, // the head moved: no longer this height
+
                     Err(e) if e.is_not_ready() => {
                         debug!(height, %e, "block not buildable yet");
                         None
@@ -387,44 +371,11 @@ impl Driver {
         let node = self.inner.clone();
         let done = self.done.clone();
         tokio::spawn(async move {
-            let started = Instant::now();
-            let block = loop {
-                let node = node.clone();
-                let bytes = bytes.clone();
-                let result = tokio::task::spawn_blocking(move || {
-                    let block = decode_block(&bytes, node.spec.chain_id)
-                        .map_err(|e| format!("undecodable block: {e}"))?;
-                    if block.hash.0 != block_hash {
-                        return Err(format!(
-                            "block hashes to {}, the proposal claims {}",
-                            block.hash,
-                            B256::from(block_hash)
-                        ));
-                    }
-                    import_block(&node.store, &node.executor, &block, now_secs()).map_err(|e| {
-                        if e.is_not_ready() {
-                            String::new()
-                        } else {
-                            e.to_string()
-                        }
-                    })
-                })
-                .await
-                .unwrap_or_else(|e| Err(e.to_string()));
-                match result {
-                    Ok(built) => break Some(built),
-                    Err(reason) if reason.is_empty() && started.elapsed() < NOT_READY_PATIENCE => {
-                        tokio::time::sleep(Duration::from_millis(200)).await;
-                    }
-                    Err(reason) => {
-                        let reason = if reason.is_empty() {
-                            "its inputs never became available here".to_string()
-                        } else {
-                            reason
-                        };
-                        warn!(height, hash = %B256::from(block_hash), %reason, "proposed block refused");
-                        break None;
-                    }
+            let block = match import_when_ready(node, block_hash, bytes).await {
+                Ok(built) => Some(built),
+                Err(reason) => {
+                    warn!(height, hash = %B256::from(block_hash), %reason, "proposed block refused");
+                    None
                 }
             };
             let _ = done.send(Done::Executed {
@@ -460,6 +411,47 @@ impl Driver {
             };
             let _ = done.send(Done::Synced { peer, decisions });
         });
+    }
+}
+
+/// Decodes a proposed block once, then imports it, retrying while its inputs (e.g. a mainnet
+/// block not final here yet) are missing, for at most [`NOT_READY_PATIENCE`].
+async fn import_when_ready(
+    node: Arc<NodeInner>,
+    block_hash: [u8; 32],
+    bytes: Vec<u8>,
+) -> Result<BuiltBlock, String> {
+    let decoder = node.clone();
+    let block = tokio::task::spawn_blocking(move || decode_block(&bytes, decoder.spec.chain_id))
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| format!("undecodable block: {e}"))?;
+    if block.hash.0 != block_hash {
+        return Err(format!(
+            "block hashes to {}, the proposal claims {}",
+            block.hash,
+            B256::from(block_hash)
+        ));
+    }
+    let block = Arc::new(block);
+    let started = Instant::now();
+    loop {
+        let (node, block) = (node.clone(), block.clone());
+        let result = tokio::task::spawn_blocking(move || {
+            import_block(&node.store, &node.executor, &block, now_secs())
+        })
+        .await
+        .map_err(|e| e.to_string())?;
+        match result {
+            Ok(built) => return Ok(built),
+            Err(e) if e.is_not_ready() && started.elapsed() < NOT_READY_PATIENCE => {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            Err(e) if e.is_not_ready() => {
+                return Err(format!("its inputs never became available here: {e}"))
+            }
+            Err(e) => return Err(e.to_string()),
+        }
     }
 }
 
