@@ -3,13 +3,19 @@
 # each and a relayer, all set up with the `spn` CLI as a user would; then `pharos-bench relay`
 # times messages from a contract on SPN 1001 to a contract on SPN 1002.
 # Usage: scripts/bench-relay.sh [pharos-bench relay flags, e.g. --messages 2000]
+# BENCH_KEEP=1 keeps the chains' data and logs (the path is printed at the end).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
 cargo build --release --locked -p pharos-mainnet -p spn-cli -p spn-e2e-tests --bins
 BIN="$CARGO_TARGET_DIR/release"
 WORK="$(mktemp -d)"
-trap 'kill $(jobs -p) 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$WORK"' EXIT
+cleanup() {
+  kill $(jobs -p) 2>/dev/null || true
+  wait 2>/dev/null || true
+  if [ -n "${BENCH_KEEP:-}" ]; then echo "logs and data kept in $WORK"; else rm -rf "$WORK"; fi
+}
+trap cleanup EXIT
 
 # Anvil/hardhat dev accounts 0-3: SPN owner and app user, two operators, the relayer.
 KEYS=(0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80
@@ -65,4 +71,5 @@ rpc = "${RPC[1002]}"
 TOML
 "$BIN/spn" relayer run --config "$WORK/relayer.toml" 2>"$WORK/relayer.log" &
 
-"$BIN/pharos-bench" relay --origin "${RPC[1001]}" --destination "${RPC[1002]}" "$@"
+"$BIN/pharos-bench" relay --origin "${RPC[1001]}" --destination "${RPC[1002]}" \
+  --mainnet "$MAINNET" "$@"

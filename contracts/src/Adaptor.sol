@@ -11,12 +11,22 @@ import {SpnLayout} from "./lib/SpnLayout.sol";
 import {SlotProof, StateProof} from "./lib/StateProof.sol";
 import {SystemAddresses as Sys} from "./lib/SystemAddresses.sol";
 
+/// @notice Messages of one SPN proven against one state root: the SPN Mailbox's account
+///         leaf and its proof, then each message with its outbox slot's storage proof.
+struct MessageBatch {
+    bytes accountRlp;
+    bytes[] accountProof;
+    bytes[] messages;
+    bytes[][] storageProofs;
+}
+
 /// @title Adaptor
 /// @notice The mainnet's door for SPN state. `submitCheckpoint` finalizes an SPN block once
 ///         distinct signers of the SPN's current epoch holding more than two thirds of its
 ///         stake (and at least its quorum) signed the domain-separated digest. `relayMessage`
 ///         proves a message id is in the SPN Mailbox's outbox, by Merkle Patricia proofs
-///         against a finalized state root, and hands the message to the Mailbox.
+///         against a finalized state root, and hands the message to the Mailbox;
+///         `relayMessages` does the same for a batch, proving the SPN Mailbox's account once.
 contract Adaptor is Initializable {
     error SpnNotCheckpointing(uint32 spnId, Registry.Status status);
     error WrongEpoch(uint64 epoch, uint64 current);
@@ -31,6 +41,7 @@ contract Adaptor is Initializable {
     error UnknownCheckpoint(uint32 spnId, uint64 height);
     error WrongOrigin(uint32 origin, uint32 spnId);
     error AlreadyRelayed(bytes32 messageId);
+    error EmptyBatch();
 
     event CheckpointAccepted(uint32 indexed spnId, uint64 indexed height, uint256 signedStake);
     event MessageRelayed(uint32 indexed spnId, bytes32 indexed messageId, uint64 height);
@@ -151,5 +162,50 @@ contract Adaptor is Initializable {
         StateProof.verifySlot(root, Sys.SPN_MAILBOX, SpnLayout.outboxSlot(id), 1, proof);
         Mailbox(Sys.MAILBOX).deliverVerified(message);
         emit MessageRelayed(spnId, id, height);
+    }
+
+    /// @notice Relay a batch of SPN `spnId`'s messages proven against the state root
+    ///         finalized at `height`: the SPN Mailbox's account is proven once, then each
+    ///         `batch.messages[i]` by its outbox slot's `batch.storageProofs[i]`. A message
+    ///         the Mailbox already knows (another relayer was first) is skipped, so relayers
+    ///         racing on a batch never revert each other; any other fault reverts the whole
+    ///         batch. Returns how many messages were relayed.
+    function relayMessages(uint32 spnId, uint64 height, MessageBatch calldata batch)
+        external
+        returns (uint256 relayed)
+    {
+        uint256 n = batch.messages.length;
+        if (n != batch.storageProofs.length) revert LengthMismatch();
+        if (n == 0) revert EmptyBatch();
+        bytes32 root = Registry(Sys.REGISTRY).stateRootAt(spnId, height);
+        if (root == bytes32(0)) revert UnknownCheckpoint(spnId, height);
+        bytes32 storageRoot =
+            StateProof.verifyAccount(root, Sys.SPN_MAILBOX, batch.accountRlp, batch.accountProof);
+        for (uint256 i = 0; i < n; i++) {
+            if (_relayProven(spnId, height, storageRoot, batch.messages[i], batch.storageProofs[i]))
+            {
+                relayed++;
+            }
+        }
+    }
+
+    /// @dev One message of a batch; false if the Mailbox already knows it.
+    function _relayProven(
+        uint32 spnId,
+        uint64 height,
+        bytes32 storageRoot,
+        bytes calldata message,
+        bytes[] calldata storageProof
+    ) internal returns (bool) {
+        Message.check(message);
+        uint32 origin = Message.origin(message);
+        if (origin != spnId) revert WrongOrigin(origin, spnId);
+        bytes32 id = keccak256(message);
+        Mailbox mailbox = Mailbox(Sys.MAILBOX);
+        if (mailbox.status(id) != Mailbox.Status.None) return false;
+        StateProof.verifyStorage(storageRoot, SpnLayout.outboxSlot(id), 1, storageProof);
+        mailbox.deliverVerified(message);
+        emit MessageRelayed(spnId, id, height);
+        return true;
     }
 }

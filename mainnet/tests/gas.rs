@@ -81,6 +81,63 @@ fn submit_checkpoint_gas_grows_linearly_with_signers() {
     }
 }
 
+/// Gas per message of `relayMessages` with `n` of 1 000 outbox messages in a 10 000-account
+/// SPN state.
+fn batch_gas_per_message(n: u32) -> u64 {
+    let mut world = World::new();
+    let mut state = SpnState::with_bystanders(10_000);
+    let msgs: Vec<_> = (0..1_000)
+        .map(|i| {
+            message(
+                i,
+                100,
+                Address::repeat_byte(0x51),
+                200,
+                Address::repeat_byte(0x52),
+                &[7u8; 100],
+            )
+        })
+        .collect();
+    for m in &msgs {
+        state.dispatch(keccak256(m));
+    }
+    spn_with_checkpoint(&mut world, 100, 20, &state);
+    world.active_spn(200, 40, &[5, 5, 5]);
+    let mut batch = Adaptor::MessageBatch {
+        accountRlp: Default::default(),
+        accountProof: vec![],
+        messages: msgs[..n as usize].to_vec(),
+        storageProofs: vec![],
+    };
+    for m in &batch.messages {
+        let p = state.proof(sc::SPN_MAILBOX, sc::layout::outbox_slot(keccak256(m)));
+        batch.accountRlp = p.accountRlp;
+        batch.accountProof = p.accountProof;
+        batch.storageProofs.push(p.storageProof);
+    }
+    let relayer = world.account(8);
+    let call = Adaptor::relayMessagesCall {
+        spnId: 100,
+        height: 20,
+        batch,
+    };
+    let out = world.sandbox.send(relayer, sc::ADAPTOR, &call);
+    assert_ok(&out);
+    out.gas_used / u64::from(n)
+}
+
+#[test]
+fn relay_messages_gas_per_message_falls_with_the_batch() {
+    let single = batch_gas_per_message(1);
+    let batched = batch_gas_per_message(50);
+    println!("relayMessages, 10 000 accounts / 1 000 outbox messages: 1 per batch {single} gas, 50 per batch {batched} gas per message");
+    assert!(
+        batched < single,
+        "{batched} per message in a batch vs {single} alone"
+    );
+    assert!(batched < 400_000, "{batched} gas per batched message");
+}
+
 #[test]
 fn relay_message_gas() {
     for (accounts, outbox) in [(16, 1), (10_000, 1_000)] {

@@ -74,9 +74,10 @@ async fn messages_cross_spns_exactly_once_through_kills_and_two_relayers() {
         ),
     )
     .unwrap();
-    let small_waves = std::fs::read_to_string(&config)
-        .unwrap()
-        .replace("poll_ms = 200", "poll_ms = 200\nmax_in_flight = 25");
+    let small_waves = std::fs::read_to_string(&config).unwrap().replace(
+        "poll_ms = 200",
+        "poll_ms = 200\nmax_in_flight = 5\nmax_batch = 5",
+    );
     std::fs::write(&config, small_waves).unwrap();
     let relayer = RelayerProcess::start(&config, &d.join("relayer-1.log"), &[]);
 
@@ -205,7 +206,8 @@ async fn messages_cross_spns_exactly_once_through_kills_and_two_relayers() {
         )
         .await;
     }
-    // Kill as soon as the first of the 200 is handled (the relayer sends 25 per wave here).
+    // Kill as soon as the first of the 200 is handled (the relayer sends 5 batches of 5 per
+    // wave here).
     let start = Instant::now();
     while recipient.handled().call().await.unwrap() < U256::from(2) {
         assert!(start.elapsed() < Duration::from_secs(60), "nothing relayed");
@@ -299,20 +301,12 @@ async fn messages_cross_spns_exactly_once_through_kills_and_two_relayers() {
     std::fs::write(&state_path, serde_json::to_vec(&state).unwrap()).unwrap();
     let capped = std::fs::read_to_string(&config)
         .unwrap()
-        .replace("max_in_flight = 25", "max_in_flight = 25\nmax_attempts = 2");
+        .replace("max_in_flight = 5", "max_in_flight = 5\nmax_attempts = 2");
     std::fs::write(&config, capped).unwrap();
-    let relayer = RelayerProcess::start(&config, &d.join("relayer-1d.log"), &[]);
-    eventually(
-        "the relayer to give up on the forged message",
-        Duration::from_secs(60),
-        || async { relayer.log().contains("giving up").then_some(()) },
-    )
-    .await;
-    let log = relayer.log();
-    assert!(log.contains(&forged_id.to_string()), "{log}");
-    assert!(log.contains("not in the SPN's outbox"), "{log}");
-    confirm(
-        "send after the forged one",
+    // A real message waits too: the forged one shares its batch, the batch fails its
+    // simulation, and the relayer splits it so the real message still goes.
+    let alongside = confirm(
+        "send alongside the forged one",
         dispatcher
             .send(
                 SPN_B,
@@ -323,6 +317,35 @@ async fn messages_cross_spns_exactly_once_through_kills_and_two_relayers() {
             .await,
     )
     .await;
+    // Its block is covered by a checkpoint height before the relayer starts, so the relayer's
+    // first round finds it next to the forged retry.
+    let covered = alongside.block_number.unwrap() + 10;
+    let spn_a = reader(&a.node.url);
+    eventually(
+        "SPN A past a checkpoint height",
+        Duration::from_secs(30),
+        || async { (spn_a.get_block_number().await.unwrap() > covered).then_some(()) },
+    )
+    .await;
+    let port = free_port().to_string();
+    let relayer = RelayerProcess::start(
+        &config,
+        &d.join("relayer-1d.log"),
+        &["--metrics.port", &port],
+    );
+    eventually(
+        "the relayer to give up on the forged message",
+        Duration::from_secs(60),
+        || async { relayer.log().contains("giving up").then_some(()) },
+    )
+    .await;
+    let log = relayer.log();
+    assert!(log.contains(&forged_id.to_string()), "{log}");
+    assert!(log.contains("not in the SPN's outbox"), "{log}");
+    assert!(
+        log.contains("batch refused in simulation; relaying its messages one by one"),
+        "{log}"
+    );
     eventually(
         "the relayer to carry on",
         Duration::from_secs(60),
@@ -337,6 +360,18 @@ async fn messages_cross_spns_exactly_once_through_kills_and_two_relayers() {
             .unwrap(),
         0,
         "the forged message never reached the mainnet Mailbox"
+    );
+    let metrics = reqwest::get(format!("http://127.0.0.1:{port}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains(&format!(
+            "spn_relayer_relay_transactions_total{{spn=\"{SPN_A}\"}}"
+        )),
+        "{metrics}"
     );
 }
 

@@ -27,16 +27,35 @@ library StateProof {
         uint256 value,
         SlotProof calldata proof
     ) internal view {
+        bytes32 storageRoot =
+            verifyAccount(stateRoot, account, proof.accountRlp, proof.accountProof);
+        verifyStorage(storageRoot, slot, value, proof.storageProof);
+    }
+
+    /// @notice Verify `account`'s RLP leaf against `stateRoot`; returns its storage root.
+    function verifyAccount(
+        bytes32 stateRoot,
+        address account,
+        bytes calldata accountRlp,
+        bytes[] calldata accountProof
+    ) internal view returns (bytes32 storageRoot) {
         if (stateRoot == bytes32(0)) revert ZeroStateRoot();
         if (!MerklePatricia.verify(
-                stateRoot,
-                keccak256(abi.encodePacked(account)),
-                proof.accountRlp,
-                proof.accountProof
+                stateRoot, keccak256(abi.encodePacked(account)), accountRlp, accountProof
             )) revert InvalidAccountProof();
-        bytes32 storageRoot = Rlp.accountStorageRoot(proof.accountRlp);
+        storageRoot = Rlp.accountStorageRoot(accountRlp);
+    }
+
+    /// @notice Verify that slot `slot` holds `value` under the account storage root
+    ///         `storageRoot` (as `verifyAccount` returns it).
+    function verifyStorage(
+        bytes32 storageRoot,
+        bytes32 slot,
+        uint256 value,
+        bytes[] calldata storageProof
+    ) internal view {
         if (!MerklePatricia.verify(
-                storageRoot, keccak256(abi.encode(slot)), Rlp.encodeUint(value), proof.storageProof
+                storageRoot, keccak256(abi.encode(slot)), Rlp.encodeUint(value), storageProof
             )) revert InvalidStorageProof();
     }
 }

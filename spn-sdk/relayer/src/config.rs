@@ -26,6 +26,10 @@ pub struct RelayerConfig {
     /// Transactions sent before waiting for their receipts.
     #[serde(default = "default_max_in_flight")]
     pub max_in_flight: usize,
+    /// Messages relayed in one `relayMessages` transaction at most (a batch also stays under
+    /// the pool's 128 KiB transaction limit). 1 relays each message on its own.
+    #[serde(default = "default_max_batch")]
+    pub max_batch: usize,
     /// Milliseconds a transaction may stay unmined before it is re-sent with higher fees.
     #[serde(default = "default_stuck_after_ms")]
     pub stuck_after_ms: u64,
@@ -72,8 +76,14 @@ fn default_max_attempts() -> u32 {
     8
 }
 
+/// The mainnet pool holds at most 64 transactions per sender; some room is left for the
+/// relayer's checkpoint transactions.
 fn default_max_in_flight() -> usize {
-    256
+    48
+}
+
+fn default_max_batch() -> usize {
+    crate::batch::MAX_BATCH_MESSAGES
 }
 
 fn default_stuck_after_ms() -> u64 {
@@ -106,6 +116,9 @@ impl RelayerConfig {
         if self.max_in_flight == 0 || self.max_in_flight > 4_096 {
             return bad("max_in_flight must be between 1 and 4096".into());
         }
+        if self.max_batch == 0 || self.max_batch > 1_024 {
+            return bad("max_batch must be between 1 and 1024".into());
+        }
         if self.poll_ms == 0 || self.stuck_after_ms == 0 {
             return bad("poll_ms and stuck_after_ms must be positive".into());
         }
@@ -131,6 +144,7 @@ mod tests {
         let c = RelayerConfig::from_toml(MINIMAL).unwrap();
         assert_eq!(c.poll_ms, 1_000);
         assert_eq!(c.max_attempts, 8);
+        assert_eq!(c.max_batch, 64);
         assert_eq!(c.spns[0].signers().len(), 2, "repeated endpoint asked once");
         assert_eq!(
             RelayerConfig::from_toml(&toml::to_string(&c).unwrap()).unwrap(),
@@ -153,6 +167,10 @@ mod tests {
             (
                 "mainnet_rpc = \"x\"\nstate_file = \"s\"\nmax_attempts = 0\n[[spn]]\nspn_id = 1\nrpc = \"a\"\n",
                 "max_attempts",
+            ),
+            (
+                "mainnet_rpc = \"x\"\nstate_file = \"s\"\nmax_batch = 0\n[[spn]]\nspn_id = 1\nrpc = \"a\"\n",
+                "max_batch",
             ),
         ] {
             let err = RelayerConfig::from_toml(text).unwrap_err();

@@ -24,6 +24,8 @@ pub struct RelayerMetrics {
     pub failed: Family<SpnLabel, Counter>,
     /// Messages given up on after the attempt cap.
     pub gave_up: Family<SpnLabel, Counter>,
+    /// Relay transactions sent (a batch of messages, or one message).
+    pub relay_transactions: Family<SpnLabel, Counter>,
     /// Checkpoints this relayer finalized.
     pub checkpoints: Family<SpnLabel, Counter>,
     /// SPN blocks between the SPN head and the relayed cursor.
@@ -43,6 +45,7 @@ impl Default for RelayerMetrics {
             relayed: Family::default(),
             failed: Family::default(),
             gave_up: Family::default(),
+            relay_transactions: Family::default(),
             checkpoints: Family::default(),
             lag_blocks: Family::default(),
             retrying: Family::default(),
@@ -63,6 +66,11 @@ impl Default for RelayerMetrics {
             "messages_gave_up",
             "Messages given up on after the attempt cap",
             m.gave_up.clone(),
+        );
+        registry.register(
+            "relay_transactions",
+            "Relay transactions sent (each a batch of messages, or one)",
+            m.relay_transactions.clone(),
         );
         registry.register(
             "checkpoints_submitted",

@@ -47,14 +47,51 @@ pub async fn scan(spn: &DynProvider, from: u64, to: u64) -> Result<Vec<Outbound>
 /// Storage keys per `eth_getProof` (the node accepts up to 1 024).
 const PROOF_KEYS: usize = 1_024;
 
+/// Proofs that messages are in the SPN Mailbox's outbox at one SPN block: the Mailbox
+/// account's leaf and proof (shared), then one storage proof per message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxProofs {
+    /// RLP of the SPN Mailbox's account.
+    pub account_rlp: Bytes,
+    /// The account's proof against the state root.
+    pub account_proof: Vec<Bytes>,
+    /// Each message's outbox slot proof against the account's storage root, in order.
+    pub storage: Vec<Vec<Bytes>>,
+}
+
+impl OutboxProofs {
+    /// The single-message proof of message `k`, for `relayMessage`.
+    pub fn slot_proof(&self, k: usize) -> Adaptor::SlotProof {
+        Adaptor::SlotProof {
+            accountRlp: self.account_rlp.clone(),
+            accountProof: self.account_proof.clone(),
+            storageProof: self.storage[k].clone(),
+        }
+    }
+
+    /// The batch of `messages` (whose proofs are `storage[range]`), for `relayMessages`.
+    pub fn batch(
+        &self,
+        messages: Vec<Bytes>,
+        range: std::ops::Range<usize>,
+    ) -> Adaptor::MessageBatch {
+        Adaptor::MessageBatch {
+            accountRlp: self.account_rlp.clone(),
+            accountProof: self.account_proof.clone(),
+            messages,
+            storageProofs: self.storage[range].to_vec(),
+        }
+    }
+}
+
 /// The proofs that messages `ids` are in the SPN Mailbox outbox at SPN block `height`, in
 /// order: one `eth_getProof` per 1 024 messages, sharing the account proof.
-pub async fn slot_proofs(
+pub async fn outbox_proofs(
     spn: &DynProvider,
     ids: &[B256],
     height: u64,
-) -> Result<Vec<Adaptor::SlotProof>, String> {
-    let mut out = Vec::with_capacity(ids.len());
+) -> Result<OutboxProofs, String> {
+    let mut out: Option<OutboxProofs> = None;
     for chunk in ids.chunks(PROOF_KEYS) {
         let slots = chunk.iter().map(|id| layout::outbox_slot(*id)).collect();
         let proof = spn
@@ -81,13 +118,22 @@ pub async fn slot_proofs(
             code_hash: proof.code_hash,
         };
         let account_rlp: Bytes = alloy_rlp::encode(account).into();
-        for storage in proof.storage_proof {
-            out.push(Adaptor::SlotProof {
-                accountRlp: account_rlp.clone(),
-                accountProof: proof.account_proof.clone(),
-                storageProof: storage.proof,
-            });
+        let all = out.get_or_insert_with(|| OutboxProofs {
+            account_rlp: account_rlp.clone(),
+            account_proof: proof.account_proof.clone(),
+            storage: Vec::with_capacity(ids.len()),
+        });
+        if all.account_rlp != account_rlp || all.account_proof != proof.account_proof {
+            return Err(format!(
+                "the SPN node proved two different Mailbox accounts at SPN block {height}"
+            ));
         }
+        all.storage
+            .extend(proof.storage_proof.into_iter().map(|s| s.proof));
     }
-    Ok(out)
+    Ok(out.unwrap_or(OutboxProofs {
+        account_rlp: Bytes::new(),
+        account_proof: vec![],
+        storage: vec![],
+    }))
 }

@@ -1,28 +1,28 @@
 //! The relay loop: per SPN, finalize the newest checkpoint, then relay every message of the
 //! outbox up to it, then save the cursor.
 
+use crate::batch::{self, MAX_BATCH_BYTES};
 use crate::checkpoint::{advance, CheckpointStep};
 use crate::errors::{already_relayed, describe};
 use crate::metrics::RelayerMetrics;
-use crate::outbound::{scan, slot_proofs, Outbound};
+use crate::outbound::{outbox_proofs, scan, Outbound, OutboxProofs};
 use crate::sender::{Call, Outcome, Sent, TxSender};
 use crate::state::RelayerState;
 use crate::{connect, RelayerConfig, SpnEndpoint};
-use alloy::primitives::B256;
+use alloy::primitives::{Address, B256};
 use alloy::providers::{DynProvider, Provider};
 use alloy::signers::local::PrivateKeySigner;
 use futures::StreamExt;
 use pharos_contracts::{
     adaptor::Adaptor, mailbox::Mailbox, registry::Registry, ADAPTOR, MAILBOX, REGISTRY,
 };
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tracing::{error, info, warn};
 
 /// SPN blocks scanned per round (bounds one round's work).
 const BLOCKS_PER_ROUND: u64 = 2_000;
-/// Status reads and gas estimates in flight at once.
+/// Batch simulations and status reads in flight at once.
 const PREPARE_CONCURRENCY: usize = 64;
 
 /// What one round did for one SPN.
@@ -51,12 +51,6 @@ pub struct Relayer {
     spns: Vec<SpnLink>,
     state: RelayerState,
     metrics: Arc<RelayerMetrics>,
-}
-
-enum Prepared {
-    Done,
-    Ready(Call),
-    Failed(String),
 }
 
 fn now_ms() -> u64 {
@@ -108,7 +102,7 @@ impl Relayer {
     }
 
     /// The paying account.
-    pub fn address(&self) -> alloy::primitives::Address {
+    pub fn address(&self) -> Address {
         self.sender.address()
     }
 
@@ -224,7 +218,8 @@ impl Relayer {
                 .inc_by(found.len() as u64);
             batch.extend(found);
         }
-        for wave in batch.chunks(self.config.max_in_flight) {
+        let wave_size = self.config.max_in_flight * self.config.max_batch;
+        for wave in batch.chunks(wave_size) {
             let (relayed, failed) = self.relay_wave(spn_id, &provider, finalized, wave).await;
             round.relayed += relayed;
             round.failed += failed;
@@ -245,7 +240,8 @@ impl Relayer {
         Ok(round)
     }
 
-    /// Relays one wave: prepare all, send all, wait for all. Returns (relayed, failed).
+    /// Relays one wave: prepare its batches, send them all, wait for all. Returns (relayed,
+    /// failed).
     async fn relay_wave(
         &mut self,
         spn_id: u32,
@@ -256,47 +252,49 @@ impl Relayer {
         let label = RelayerMetrics::spn(spn_id);
         let from = self.sender.address();
         let mainnet = self.mainnet.clone();
-        let prepared = prepare_wave(&mainnet, provider, from, spn_id, height, wave).await;
-        let mut outcomes: Vec<Option<Result<(), String>>> = vec![None; wave.len()];
-        let mut calls = Vec::new();
-        let mut call_index = Vec::new();
-        for (k, p) in prepared {
-            match p {
-                Prepared::Done => outcomes[k] = Some(Ok(())),
-                Prepared::Failed(e) => outcomes[k] = Some(Err(e)),
-                Prepared::Ready(call) => {
-                    call_index.push(k);
-                    calls.push(call);
-                }
+        let max_batch = self.config.max_batch;
+        let plan = prepare_wave(&mainnet, provider, from, (spn_id, height), max_batch, wave).await;
+        let mut outcomes: Vec<Option<Settled>> = vec![None; wave.len()];
+        for (k, outcome) in plan.settled {
+            outcomes[k] = Some(outcome.into());
+        }
+        let (calls, covers): (Vec<Call>, Vec<Vec<usize>>) = plan.ready.into_iter().unzip();
+        let (sent, unsent) = self.sender.send_all(calls).await;
+        for (i, (_, e)) in unsent.into_iter().enumerate() {
+            for k in &covers[sent.len() + i] {
+                outcomes[*k] = Some(Settled::Unsent(e.clone()));
             }
         }
-        let (sent, unsent) = self.sender.send_all(calls).await;
-        let by_nonce: HashMap<u64, usize> = sent
-            .iter()
-            .zip(&call_index)
-            .map(|(s, k)| (s.nonce, *k))
-            .collect();
-        for ((_, e), k) in unsent
-            .into_iter()
-            .zip(call_index.iter().skip(by_nonce.len()))
-        {
-            outcomes[*k] = Some(Err(e));
-        }
+        let first_nonce = sent.first().map_or(0, |s| s.nonce);
+        self.metrics
+            .relay_transactions
+            .get_or_create(&label)
+            .inc_by(sent.len() as u64);
         for (s, outcome) in self.sender.wait_all(sent).await {
-            let k = by_nonce[&s.nonce];
-            outcomes[k] = Some(self.settle(&wave[k], &s, outcome).await);
+            let covered = &covers[(s.nonce - first_nonce) as usize];
+            for (k, result) in self.settle(wave, covered, &s, outcome).await {
+                outcomes[k] = Some(result.into());
+            }
         }
         let (mut relayed, mut failed) = (0, 0);
         let now = now_ms();
         let max_attempts = self.config.max_attempts;
+        let mut deferred = 0;
         for (m, outcome) in wave.iter().zip(outcomes) {
-            match outcome.unwrap_or_else(|| Err("not attempted".into())) {
-                Ok(()) => {
+            match outcome.unwrap_or_else(|| Settled::Unsent("not attempted".into())) {
+                Settled::Relayed => {
                     relayed += 1;
                     self.metrics.relayed.get_or_create(&label).inc();
                     self.state.spn(spn_id).done(&m.id);
                 }
-                Err(e) => {
+                Settled::Unsent(e) => {
+                    deferred += 1;
+                    let (message, block) = (m.message.clone(), m.block);
+                    self.state
+                        .spn(spn_id)
+                        .deferred(m.id, message, block, e, now);
+                }
+                Settled::Failed(e) => {
                     failed += 1;
                     self.metrics.failed.get_or_create(&label).inc();
                     let gave_up = self.state.spn(spn_id).failed(
@@ -316,21 +314,42 @@ impl Relayer {
                 }
             }
         }
+        if deferred > 0 {
+            info!(spn = spn_id, messages = deferred, "relay transactions not sent (the pool refused one); the messages go in the next round");
+        }
         (relayed, failed)
     }
 
-    /// Whether a mined or lost relay transaction delivered the message (ours or another's).
-    async fn settle(&self, m: &Outbound, s: &Sent, outcome: Outcome) -> Result<(), String> {
+    /// Which of the messages `covered` (positions in `wave`) a mined or lost relay
+    /// transaction delivered: all of them if it succeeded, else those the Mailbox knows
+    /// (another relayer, or an earlier version of ours, may have been first).
+    async fn settle(
+        &self,
+        wave: &[Outbound],
+        covered: &[usize],
+        s: &Sent,
+        outcome: Outcome,
+    ) -> Vec<(usize, Result<(), String>)> {
         let failure = match outcome {
-            Outcome::Mined(r) if r.status() => return Ok(()),
+            Outcome::Mined(r) if r.status() => {
+                return covered.iter().map(|k| (*k, Ok(()))).collect();
+            }
             Outcome::Mined(r) => format!("relay transaction {} reverted", r.transaction_hash),
             Outcome::Lost(e) => format!("relay transaction (nonce {}) lost: {e}", s.nonce),
         };
-        // Another relayer (or an earlier version of ours) may have delivered it meanwhile.
-        if relayed_on_mainnet(&self.mainnet, m.id).await == Some(true) {
-            return Ok(());
-        }
-        Err(failure)
+        futures::stream::iter(covered)
+            .map(|k| {
+                let failure = failure.clone();
+                async move {
+                    match relayed_on_mainnet(&self.mainnet, wave[*k].id).await {
+                        Some(true) => (*k, Ok(())),
+                        _ => (*k, Err(failure)),
+                    }
+                }
+            })
+            .buffered(PREPARE_CONCURRENCY)
+            .collect()
+            .await
     }
 }
 
@@ -344,57 +363,168 @@ async fn relayed_on_mainnet(mainnet: &DynProvider, id: B256) -> Option<bool> {
         .map(|s| s != 0)
 }
 
-/// Prepares a wave: Mailbox status of every message (concurrently), one `eth_getProof` for
-/// the outbox slots of those not yet relayed, then a gas estimate (a full simulation) of each.
+/// How one message of a wave ended.
+#[derive(Debug, Clone)]
+enum Settled {
+    /// Relayed now, or found already relayed.
+    Relayed,
+    /// Tried and refused (or reverted): an attempt.
+    Failed(String),
+    /// Its transaction was never sent: not an attempt.
+    Unsent(String),
+}
+
+impl From<Result<(), String>> for Settled {
+    fn from(r: Result<(), String>) -> Self {
+        match r {
+            Ok(()) => Settled::Relayed,
+            Err(e) => Settled::Failed(e),
+        }
+    }
+}
+
+/// A wave made ready: transactions to send (each with the wave positions it relays), and
+/// messages already settled (known to the Mailbox, or refused).
+struct WavePlan {
+    ready: Vec<(Call, Vec<usize>)>,
+    settled: Vec<(usize, Result<(), String>)>,
+}
+
+/// Gas limit for a call estimated at `gas`.
+fn with_margin(gas: u64) -> u64 {
+    gas * 5 / 4 + 50_000
+}
+
+/// Prepares a wave: one `eth_getProof` (per 1 024 messages) for every outbox slot, then the
+/// messages packed into `relayMessages` batches, each simulated once (concurrently). A batch
+/// that relays nothing new is settled; a batch that fails its simulation is split into
+/// single `relayMessage` calls so one bad message (or a recipient the Mailbox refuses) is
+/// isolated with its own reason and the rest still go.
 async fn prepare_wave(
     mainnet: &DynProvider,
     spn: &DynProvider,
-    from: alloy::primitives::Address,
-    spn_id: u32,
-    height: u64,
+    from: Address,
+    (spn_id, height): (u32, u64),
+    max_batch: usize,
     wave: &[Outbound],
-) -> Vec<(usize, Prepared)> {
-    let known: Vec<bool> = futures::stream::iter(wave)
-        .map(|m| async move { relayed_on_mainnet(mainnet, m.id).await == Some(true) })
-        .buffered(PREPARE_CONCURRENCY)
-        .collect()
-        .await;
-    let mut out: Vec<(usize, Prepared)> = Vec::with_capacity(wave.len());
-    let todo: Vec<usize> = (0..wave.len()).filter(|k| !known[*k]).collect();
-    out.extend(
-        (0..wave.len())
-            .filter(|k| known[*k])
-            .map(|k| (k, Prepared::Done)),
-    );
-    let ids: Vec<B256> = todo.iter().map(|k| wave[*k].id).collect();
-    let proofs = match slot_proofs(spn, &ids, height).await {
+) -> WavePlan {
+    let ids: Vec<B256> = wave.iter().map(|m| m.id).collect();
+    let proofs = match outbox_proofs(spn, &ids, height).await {
         Ok(p) => p,
         Err(e) => {
-            out.extend(todo.into_iter().map(|k| (k, Prepared::Failed(e.clone()))));
-            return out;
+            return WavePlan {
+                ready: vec![],
+                settled: (0..wave.len()).map(|k| (k, Err(e.clone()))).collect(),
+            }
         }
     };
-    let estimated: Vec<(usize, Prepared)> = futures::stream::iter(todo.into_iter().zip(proofs))
-        .map(|(k, proof)| async move {
+    let sizes: Vec<usize> = wave
+        .iter()
+        .zip(&proofs.storage)
+        .map(|(m, p)| batch::message_bytes(&m.message, p))
+        .collect();
+    let fixed = batch::fixed_bytes(&proofs.account_rlp, &proofs.account_proof);
+    let batches = batch::pack(&sizes, fixed, max_batch, MAX_BATCH_BYTES);
+    let proofs = &proofs;
+    let prepared: Vec<WavePlan> = futures::stream::iter(batches)
+        .map(|range| async move {
+            let covered: Vec<usize> = range.clone().collect();
+            let messages = covered.iter().map(|k| wave[*k].message.clone()).collect();
             let adaptor = Adaptor::new(ADAPTOR, mainnet);
             let call = adaptor
-                .relayMessage(spn_id, height, wave[k].message.clone(), proof)
+                .relayMessages(spn_id, height, proofs.batch(messages, range))
                 .from(from);
-            let prepared = match call.estimate_gas().await {
-                Ok(gas) => Prepared::Ready(Call {
-                    to: ADAPTOR,
-                    input: call.calldata().clone(),
-                    gas: gas * 5 / 4 + 50_000,
-                }),
-                Err(e) if already_relayed(&e) => Prepared::Done,
-                Err(e) => Prepared::Failed(describe(&e)),
+            // One estimate simulates the batch. Relaying costs ≥ 150 000 gas a message, so
+            // an estimate below that for the whole batch means (nearly) everything is known
+            // already: then ask whether anything is left at all.
+            let n = covered.len() as u64;
+            let simulated = match call.estimate_gas().await {
+                Ok(gas) if gas < 150_000 * n => match call.call().await {
+                    Ok(left) if left.is_zero() => Ok(None),
+                    Ok(_) => Ok(Some(gas)),
+                    Err(e) => Err(e),
+                },
+                other => other.map(Some),
             };
-            (k, prepared)
+            match simulated {
+                Ok(None) => WavePlan {
+                    ready: vec![],
+                    settled: covered.into_iter().map(|k| (k, Ok(()))).collect(),
+                },
+                Ok(Some(gas)) => WavePlan {
+                    ready: vec![(
+                        Call {
+                            to: ADAPTOR,
+                            input: call.calldata().clone(),
+                            gas: with_margin(gas),
+                        },
+                        covered,
+                    )],
+                    settled: vec![],
+                },
+                Err(e) => {
+                    if covered.len() > 1 {
+                        info!(spn = spn_id, messages = covered.len(), reason = %describe(&e), "batch refused in simulation; relaying its messages one by one");
+                    }
+                    prepare_singles(mainnet, from, spn_id, height, wave, proofs, covered).await
+                }
+            }
         })
         .buffered(PREPARE_CONCURRENCY)
         .collect()
         .await;
-    out.extend(estimated);
-    out.sort_by_key(|(k, _)| *k);
-    out
+    let mut plan = WavePlan {
+        ready: vec![],
+        settled: vec![],
+    };
+    for p in prepared {
+        plan.ready.extend(p.ready);
+        plan.settled.extend(p.settled);
+    }
+    plan
+}
+
+/// Prepares messages `covered` one `relayMessage` each: the Mailbox status, then a gas
+/// estimate that says why a message is refused.
+async fn prepare_singles(
+    mainnet: &DynProvider,
+    from: Address,
+    spn_id: u32,
+    height: u64,
+    wave: &[Outbound],
+    proofs: &OutboxProofs,
+    covered: Vec<usize>,
+) -> WavePlan {
+    let mut plan = WavePlan {
+        ready: vec![],
+        settled: vec![],
+    };
+    for k in covered {
+        if relayed_on_mainnet(mainnet, wave[k].id).await == Some(true) {
+            plan.settled.push((k, Ok(())));
+            continue;
+        }
+        let adaptor = Adaptor::new(ADAPTOR, mainnet);
+        let call = adaptor
+            .relayMessage(
+                spn_id,
+                height,
+                wave[k].message.clone(),
+                proofs.slot_proof(k),
+            )
+            .from(from);
+        match call.estimate_gas().await {
+            Ok(gas) => plan.ready.push((
+                Call {
+                    to: ADAPTOR,
+                    input: call.calldata().clone(),
+                    gas: with_margin(gas),
+                },
+                vec![k],
+            )),
+            Err(e) if already_relayed(&e) => plan.settled.push((k, Ok(()))),
+            Err(e) => plan.settled.push((k, Err(describe(&e)))),
+        }
+    }
+    plan
 }

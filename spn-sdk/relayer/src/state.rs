@@ -122,6 +122,22 @@ impl SpnCursor {
         }
     }
 
+    /// A message that was not tried (its transaction was never sent, e.g. the pool was
+    /// full): due again at `now_ms`, its attempts unchanged.
+    pub fn deferred(&mut self, id: B256, message: Bytes, block: u64, reason: String, now_ms: u64) {
+        let attempts = self.retry.get(&id).map_or(0, |p| p.attempts);
+        self.retry.insert(
+            id,
+            PendingMessage {
+                message,
+                block,
+                attempts,
+                last_error: reason,
+                next_at_ms: now_ms,
+            },
+        );
+    }
+
     /// Messages due for another attempt at `now_ms`.
     pub fn due(&self, now_ms: u64) -> Vec<(B256, PendingMessage)> {
         self.retry
@@ -165,6 +181,20 @@ mod tests {
         assert_eq!(c.gave_up[&id].last_error, "c");
         c.done(&id);
         assert!(c.gave_up.is_empty());
+    }
+
+    #[test]
+    fn a_message_never_sent_is_due_again_without_using_an_attempt() {
+        let mut c = SpnCursor::default();
+        let id = B256::repeat_byte(2);
+        let msg = Bytes::from_static(b"m");
+        assert!(!c.failed(id, msg.clone(), 5, "reverted".into(), 1_000, 3));
+        c.deferred(id, msg.clone(), 5, "pool full".into(), 2_000);
+        c.deferred(id, msg.clone(), 5, "pool full".into(), 2_100);
+        assert_eq!(c.retry[&id].attempts, 1, "deferrals are not attempts");
+        assert_eq!(c.due(2_100).len(), 1);
+        assert!(!c.failed(id, msg, 5, "reverted".into(), 3_000, 3));
+        assert_eq!(c.retry[&id].attempts, 2);
     }
 
     #[test]

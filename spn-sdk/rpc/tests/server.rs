@@ -105,6 +105,22 @@ async fn serves_state_calls_fees_logs_and_proofs() {
     assert!(data.starts_with("0x08c379a0"), "{data}");
     let transfer = json!([{"from": EOA, "to": EOA, "value": "0x1"}]);
     assert_eq!(f.result("eth_estimateGas", transfer).await, "0x5208");
+    // A call that needs far more gas than it uses: the estimate is enough, and within
+    // geth's 1.5 % of the least limit that is (121 002: 21 000 + GAS + 100 000 left).
+    let hungry = f
+        .result("eth_estimateGas", json!([{"from": EOA, "to": GAS_HUNGRY}]))
+        .await;
+    let hungry =
+        u64::from_str_radix(hungry.as_str().unwrap().trim_start_matches("0x"), 16).unwrap();
+    assert!((121_002..=122_818).contains(&hungry), "estimate {hungry}");
+    let at_estimate = json!([{"from": EOA, "to": GAS_HUNGRY, "gas": format!("{hungry:#x}")}]);
+    assert_eq!(f.result("eth_call", at_estimate).await, "0x");
+    let below = json!([{"from": EOA, "to": GAS_HUNGRY, "gas": "0x1d8a9"}]);
+    assert_eq!(
+        f.rpc("eth_call", below).await["error"]["code"],
+        3,
+        "121 001 is not enough"
+    );
     let estimate_revert = f.rpc("eth_estimateGas", json!([{"to": REVERTER}])).await;
     assert_eq!(estimate_revert["error"]["code"], 3);
     let old_call = f.rpc("eth_call", json!([{"to": ANSWER}, "0x0"])).await;

@@ -6,7 +6,9 @@
 //! 1. latency: sends `--latency-messages` messages one at a time, each timed from just before
 //!    its dispatch transaction is sent until the recipient has handled it;
 //! 2. throughput: dispatches `--messages` messages (`sendMany`, 100 per transaction) at once
-//!    and times from the first dispatch until the recipient has handled all of them.
+//!    and times from the first dispatch until the recipient has handled all of them; with
+//!    `--mainnet`, also the relay stage alone: from the first of them archived in the mainnet
+//!    Mailbox (queued for the destination) to the last.
 
 use crate::bench::report::machine;
 use alloy::network::EthereumWallet;
@@ -15,6 +17,7 @@ use alloy::providers::{DynProvider, Provider, ProviderBuilder};
 use alloy::signers::local::PrivateKeySigner;
 use clap::Args;
 use eyre::{eyre, Result};
+use pharos_contracts::{mailbox::Mailbox, MAILBOX};
 use spn_e2e_tests::apps::{deploy, IDispatcher, IRecordingRecipient};
 use std::time::{Duration, Instant};
 
@@ -27,6 +30,9 @@ pub struct RelayArgs {
     /// JSON-RPC of the destination SPN.
     #[arg(long)]
     pub destination: String,
+    /// JSON-RPC of the mainnet, to time the relay stage (messages archived per second).
+    #[arg(long)]
+    pub mainnet: Option<String>,
     /// A key funded on both SPNs.
     #[arg(
         long,
@@ -105,31 +111,59 @@ async fn run_async(args: &RelayArgs) -> Result<()> {
     latencies.sort();
     let pct = |p: f64| latencies[((latencies.len() as f64 - 1.0) * p).round() as usize];
 
+    let mailbox = match &args.mainnet {
+        Some(url) => Some(Mailbox::new(MAILBOX, connect(url, &args.key)?)),
+        None => None,
+    };
+    let queued = |m: &Option<Mailbox::MailboxInstance<DynProvider>>| {
+        let m = m.clone();
+        async move {
+            Ok::<_, eyre::Report>(match m {
+                Some(m) => Some(m.queueLength(dest_id).call().await?.to::<u64>()),
+                None => None,
+            })
+        }
+    };
+    let queued_base = queued(&mailbox).await?;
+    let (mut first_archived, mut all_archived) = (None, None);
     let base = handled(&recipient).await?;
     eprintln!("throughput: {} messages dispatched at once", args.messages);
     let start = Instant::now();
-    let mut pending = Vec::new();
-    for chunk in 0..args.messages.div_ceil(100) {
-        let n = (args.messages - chunk * 100).min(100);
-        pending.push(
-            dispatcher
-                .sendMany(
-                    dest_id,
-                    *recipient.address(),
-                    U256::from(chunk * 100),
-                    U256::from(n),
-                )
-                .gas(30_000_000)
-                .send()
-                .await?,
-        );
-    }
-    for p in pending {
-        p.get_receipt().await?;
+    // The pool holds 64 transactions per sender: dispatch 50 at a time.
+    let chunks: Vec<u64> = (0..args.messages.div_ceil(100)).collect();
+    for group in chunks.chunks(50) {
+        let mut pending = Vec::new();
+        for chunk in group {
+            let n = (args.messages - chunk * 100).min(100);
+            pending.push(
+                dispatcher
+                    .sendMany(
+                        dest_id,
+                        *recipient.address(),
+                        U256::from(chunk * 100),
+                        U256::from(n),
+                    )
+                    .gas(30_000_000)
+                    .send()
+                    .await?,
+            );
+        }
+        for p in pending {
+            p.get_receipt().await?;
+        }
     }
     let dispatched = start.elapsed();
     let mut last = 0;
     loop {
+        if let (Some(q), Some(q0)) = (queued(&mailbox).await?, queued_base) {
+            let now = start.elapsed();
+            if q > q0 && first_archived.is_none() {
+                first_archived = Some(now);
+            }
+            if q >= q0 + args.messages && all_archived.is_none() {
+                all_archived = Some(now);
+            }
+        }
         let h = handled(&recipient).await? - base;
         if h >= args.messages {
             break;
@@ -145,7 +179,7 @@ async fn run_async(args: &RelayArgs) -> Result<()> {
                 args.timeout
             ));
         }
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let total = start.elapsed();
     println!("machine: {}", machine());
@@ -163,5 +197,15 @@ async fn run_async(args: &RelayArgs) -> Result<()> {
         total.as_secs_f64(),
         args.messages as f64 / total.as_secs_f64()
     );
+    if let (Some(first), Some(all)) = (first_archived, all_archived) {
+        let stage = (all - first).as_secs_f64();
+        println!(
+            "relay stage: first archived on the mainnet after {:.2} s, all {} after {:.2} s: {:.0} messages/s relayed",
+            first.as_secs_f64(),
+            args.messages,
+            all.as_secs_f64(),
+            args.messages as f64 / stage.max(0.001)
+        );
+    }
     Ok(())
 }

@@ -24,10 +24,13 @@ pub const EOA: Address = Address::repeat_byte(0xaa);
 pub const REVERTER: Address = Address::repeat_byte(0xc1);
 pub const ANSWER: Address = Address::repeat_byte(0xc2);
 pub const EMITTER: Address = Address::repeat_byte(0xee);
+pub const GAS_HUNGRY: Address = Address::repeat_byte(0xc3);
 
 /// Reverts with `Error("nope")`.
 pub const REVERT_CODE: &str = "6308c379a060e01b600052602060045260046024526\
                            36e6f706560e01b60445260646000fd";
+/// Reverts unless at least 100 000 gas is left when it starts; uses 21 gas.
+pub const GAS_HUNGRY_CODE: &str = "5a620186a011600a57005b60006000fd";
 /// Returns the word 42.
 pub const ANSWER_CODE: &str = "602a60005260206000f3";
 
@@ -115,7 +118,11 @@ pub fn chain(dir: &Path) -> (Store, CommittedBlock) {
         EOA,
         account(1_000_000_000_000, spn_primitives::KECCAK_EMPTY),
     ));
-    for (address, hex) in [(REVERTER, REVERT_CODE), (ANSWER, ANSWER_CODE)] {
+    for (address, hex) in [
+        (REVERTER, REVERT_CODE),
+        (ANSWER, ANSWER_CODE),
+        (GAS_HUNGRY, GAS_HUNGRY_CODE),
+    ] {
         let bytes = code(hex);
         genesis
             .accounts
