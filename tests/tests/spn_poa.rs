@@ -7,128 +7,21 @@
 
 mod common;
 
-use alloy::primitives::{keccak256, Bytes, B256, U256};
-use alloy::providers::Provider;
-use common::cli::{hash, spn_json};
+use alloy::primitives::{Bytes, B256, U256};
+use common::cli::spn_json;
 use common::mainnet::*;
+use common::poa::*;
 use common::relay::*;
 use common::*;
-use ed25519_dalek::SigningKey;
 use pharos_contracts::{self as sc, registry::Registry, spn_bridge::SpnBridge};
 use spn_e2e_tests::apps::{IDispatcher, IRecordingRecipient};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 const SPN_POA: u32 = 1101;
 const SPN_SOLO: u32 = 1102;
 /// Anvil/hardhat dev account 5, the relayer's mainnet account.
 const DEV_KEY_5: &str = "0x8b3a350cf5c34c9194ca85829a2df0ec3153be0318b5e2d3348e872092edffba";
-
-struct Validator {
-    secret: B256,
-    public: B256,
-    port: u16,
-}
-
-fn validator(seed: &str) -> Validator {
-    let secret = keccak256(seed.as_bytes());
-    let public = B256::from(SigningKey::from_bytes(&secret.0).verifying_key().to_bytes());
-    Validator {
-        secret,
-        public,
-        port: free_port(),
-    }
-}
-
-/// The config of SPN `id` as validator `me` sees it (`peers` are the other validators).
-fn write_config(
-    dir: &Path,
-    mainnet_url: &str,
-    id: u32,
-    me: &Validator,
-    peers: &[&Validator],
-    consensus: &str,
-) -> PathBuf {
-    let funded = address_of(DEV_KEY_0);
-    let mut text = format!(
-        "spn_id = {id}\nname = \"spn-{id}\"\nmainnet_rpc = \"{mainnet_url}\"\n\
-         mainnet_chain_id = {DEV_CHAIN_ID}\nblock_time_ms = 200\ncheckpoint_interval = 10\n\
-         signing_key = \"{}\"\n\n[alloc]\n\"{funded}\" = \"1000000000000000000000\"\n\n\
-         [register]\nconsensus = \"{consensus}\"\nmin_stake = \"3000000000000000000\"\n",
-        me.secret
-    );
-    if consensus == "poa" {
-        let peers: Vec<String> = peers
-            .iter()
-            .map(|p| format!("\"{}@127.0.0.1:{}\"", hex(&p.public), p.port))
-            .collect();
-        text.push_str(&format!(
-            "\n[p2p]\nlisten = \"127.0.0.1:{}\"\npeers = [{}]\nround_timeout_ms = 1000\n",
-            me.port,
-            peers.join(", ")
-        ));
-    }
-    let path = dir.join(format!("spn-{id}-{}.toml", &hex(&me.public)[..8]));
-    std::fs::write(&path, text).expect("write config");
-    path
-}
-
-fn hex(b: &B256) -> String {
-    alloy::primitives::hex::encode(b)
-}
-
-fn restake(mainnet_url: &str, account: &str, id: u32, v: &Validator, amount: &str) {
-    let out = spn_json(
-        mainnet_url,
-        account,
-        &[
-            "restake",
-            "--spn",
-            &id.to_string(),
-            "--amount",
-            amount,
-            "--operator-key",
-            &hex(&v.secret),
-        ],
-    );
-    assert_eq!(
-        hash(&out["operator_key"]),
-        v.public,
-        "restake output: {out}"
-    );
-}
-
-async fn block_hash(url: &str, number: u64) -> Option<B256> {
-    reader(url)
-        .get_block_by_number(number.into())
-        .await
-        .ok()
-        .flatten()
-        .map(|b| b.header.hash)
-}
-
-async fn head(url: &str) -> u64 {
-    reader(url).get_block_number().await.unwrap_or(0)
-}
-
-/// Waits until every node has block `number`, and requires one hash for it.
-async fn same_block_everywhere(urls: &[&str], number: u64) -> B256 {
-    let mut hashes = Vec::new();
-    for url in urls {
-        let hash = eventually(
-            &format!("block {number} on {url}"),
-            Duration::from_secs(60),
-            || async { block_hash(url, number).await },
-        )
-        .await;
-        hashes.push(hash);
-    }
-    assert!(
-        hashes.windows(2).all(|w| w[0] == w[1]),
-        "validators disagree on block {number}: {hashes:?}"
-    );
-    hashes[0]
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn poa_spn_of_three_validators_finalizes_derives_and_messages_a_solo_spn() {

@@ -19,7 +19,7 @@ pub use error::NodeError;
 pub use genesis::{genesis_changeset, init_genesis};
 pub use import::{check_header, import_block, ImportError, MAX_FUTURE_SECS};
 pub use metrics::{serve_metrics, Metrics};
-pub use poa::{decode_block, encode_block, PoaSetup};
+pub use poa::{decode_block, encode_block, PoaSetup, SetFuture, ValidatorSchedule, SET_LAG};
 pub use producer::{build_block, commit_block, next_base_fee, seal_block, BuiltBlock, PoolReader};
 pub use shutdown::shutdown_signal;
 pub use spn_consensus::{Consensus, Solo, SoloConfig};

@@ -20,4 +20,6 @@ pub use genesis::spn_chain_spec;
 pub use inbound::{follow_mainnet, InboundFeed, MAX_MESSAGES_PER_BLOCK};
 pub use logs::{logs_between, LOG_CHUNK};
 pub use node::{SpnNode, SpnNodeOptions};
-pub use validators::{epoch_validators, wait_for_validators};
+pub use validators::{
+    epoch_set, epoch_validators, wait_for_validators, EpochStarts, RegistrySchedule,
+};

@@ -3,8 +3,8 @@
 //! following its mainnet.
 
 use crate::{
-    follow_mainnet, spn_chain_spec, wait_for_validators, Checkpointer, InboundFeed, SpnConfig,
-    SpnConsensus, SpnExtensions,
+    epoch_validators, follow_mainnet, spn_chain_spec, wait_for_validators, Checkpointer,
+    InboundFeed, RegistrySchedule, SpnConfig, SpnConsensus, SpnExtensions,
 };
 use alloy::providers::{DynProvider, Provider, ProviderBuilder};
 use ed25519_dalek::SigningKey;
@@ -141,8 +141,9 @@ impl SpnNode {
     }
 }
 
-/// The consensus `config` asks for: `solo`, or `poa` with the current epoch's validator set
-/// from the mainnet Registry (waiting until the SPN has one).
+/// The consensus `config` asks for: `solo`, or `poa` with its validator sets from the mainnet
+/// Registry (waiting until the SPN has one): epoch 1's for the first blocks, then whichever
+/// epoch was current at the mainnet block an earlier block names.
 async fn consensus(config: &SpnConfig, mainnet: &DynProvider) -> Result<Engine, String> {
     if config.consensus() == SpnConsensus::Solo {
         return Ok(Solo::new(SoloConfig {
@@ -160,16 +161,18 @@ async fn consensus(config: &SpnConfig, mainnet: &DynProvider) -> Result<Engine, 
     };
     let key = SigningKey::from_bytes(&secret.0);
     let (epoch, validators) = wait_for_validators(mainnet, config.spn_id).await?;
-    if validators.index_of(&key.verifying_key()).is_none() {
+    let (_, current) = epoch_validators(mainnet, config.spn_id).await?;
+    if current.index_of(&key.verifying_key()).is_none() {
         tracing::warn!(
             epoch,
-            "this node's signing key is not in the SPN's validator set: it follows, it does not vote"
+            "this node's signing key is not in the SPN's current validator set: it follows, it does not vote"
         );
     }
     tracing::info!(
         epoch,
-        validators = validators.len(),
-        "poa validator set from the mainnet Registry"
+        validators = current.len(),
+        first_epoch_validators = validators.len(),
+        "poa validator sets from the mainnet Registry"
     );
     let mut network = NetworkConfig::new(
         p2p.listen,
@@ -187,6 +190,10 @@ async fn consensus(config: &SpnConfig, mainnet: &DynProvider) -> Result<Engine, 
         config: poa,
         signing_key: Some(key),
         validators,
+        schedule: Some(Arc::new(RegistrySchedule::new(
+            mainnet.clone(),
+            config.spn_id,
+        ))),
         network,
         block_time_ms: config.block_time_ms,
     }

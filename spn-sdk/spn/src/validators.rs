@@ -1,41 +1,62 @@
-//! Read a `poa` SPN's validator set from the mainnet Registry: the consensus keys of its
-//! current epoch snapshot, in snapshot order (which fixes the proposer rotation).
+//! A `poa` SPN's validator sets from the mainnet Registry: each epoch's consensus keys, in
+//! snapshot order (which fixes the proposer rotation). The SPN's first blocks use epoch 1; the
+//! set deciding a later height h is the epoch that was current at the mainnet block named by
+//! block h − 2 (its derivation), so every validator switches at the same height.
 
+use crate::{logs_between, Derivation};
 use alloy::providers::DynProvider;
+use alloy::rpc::types::Filter;
+use alloy::sol_types::SolEvent;
 use pharos_contracts::{registry::Registry, REGISTRY};
 use spn_consensus::poa::ValidatorSet;
+use spn_node::{SetFuture, ValidatorSchedule};
+use spn_primitives::{Header, U256};
+use std::collections::HashMap;
 use std::time::Duration;
+use tokio::sync::Mutex;
 use tracing::info;
+
+/// The current epoch of SPN `spn_id` (0 before it is active).
+async fn current_epoch(mainnet: &DynProvider, spn_id: u32) -> Result<u64, String> {
+    Registry::new(REGISTRY, mainnet)
+        .currentEpoch(spn_id)
+        .call()
+        .await
+        .map_err(|e| format!("cannot read the SPN's epoch from the mainnet Registry: {e}"))
+}
+
+/// Epoch `epoch`'s validator set of SPN `spn_id`.
+pub async fn epoch_set(
+    mainnet: &DynProvider,
+    spn_id: u32,
+    epoch: u64,
+) -> Result<ValidatorSet, String> {
+    let set = Registry::new(REGISTRY, mainnet)
+        .epochSet(spn_id, epoch)
+        .call()
+        .await
+        .map_err(|e| format!("cannot read epoch {epoch}'s set from the Registry: {e}"))?;
+    let keys: Vec<[u8; 32]> = set.keys.iter().map(|k| k.0).collect();
+    ValidatorSet::new(&keys).map_err(|e| format!("epoch {epoch}'s validator set is unusable: {e}"))
+}
 
 /// The current epoch of SPN `spn_id` and its validator set, or why there is none.
 pub async fn epoch_validators(
     mainnet: &DynProvider,
     spn_id: u32,
 ) -> Result<(u64, ValidatorSet), String> {
-    let registry = Registry::new(REGISTRY, mainnet);
-    let epoch = registry
-        .currentEpoch(spn_id)
-        .call()
-        .await
-        .map_err(|e| format!("cannot read the SPN's epoch from the mainnet Registry: {e}"))?;
+    let epoch = current_epoch(mainnet, spn_id).await?;
     if epoch == 0 {
         return Err(format!(
             "SPN {spn_id} has no validator set yet: register it (`spn register`) and restake \
              until it is active (`spn restake`)"
         ));
     }
-    let set = registry
-        .epochSet(spn_id, epoch)
-        .call()
-        .await
-        .map_err(|e| format!("cannot read epoch {epoch}'s set from the Registry: {e}"))?;
-    let keys: Vec<[u8; 32]> = set.keys.iter().map(|k| k.0).collect();
-    let validators = ValidatorSet::new(&keys)
-        .map_err(|e| format!("epoch {epoch}'s validator set is unusable: {e}"))?;
-    Ok((epoch, validators))
+    Ok((epoch, epoch_set(mainnet, spn_id, epoch).await?))
 }
 
-/// Waits (logging every few seconds) until SPN `spn_id` has a validator set on the mainnet.
+/// Waits (logging every few seconds) until SPN `spn_id` is active, then returns the current
+/// epoch and epoch 1's set: the set of the SPN's first blocks.
 pub async fn wait_for_validators(
     mainnet: &DynProvider,
     spn_id: u32,
@@ -43,7 +64,7 @@ pub async fn wait_for_validators(
     let mut last_log = None::<std::time::Instant>;
     loop {
         match epoch_validators(mainnet, spn_id).await {
-            Ok(found) => return Ok(found),
+            Ok((epoch, _)) => return Ok((epoch, epoch_set(mainnet, spn_id, 1).await?)),
             Err(e) => {
                 if last_log.is_none_or(|t| t.elapsed() > Duration::from_secs(5)) {
                     info!(reason = %e, "waiting for the SPN's validator set on the mainnet");
@@ -52,5 +73,128 @@ pub async fn wait_for_validators(
             }
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+/// The mainnet blocks an SPN's epochs started in, as far as scanned.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EpochStarts {
+    /// (mainnet block, epoch), in order.
+    starts: Vec<(u64, u64)>,
+    /// The last mainnet block whose logs were read.
+    scanned_to: Option<u64>,
+}
+
+impl EpochStarts {
+    /// Records that mainnet blocks up to `to` were scanned and these epochs started in them.
+    pub fn scanned(&mut self, to: u64, started: impl IntoIterator<Item = (u64, u64)>) {
+        self.starts.extend(started);
+        self.starts.sort_unstable();
+        self.scanned_to = Some(self.scanned_to.map_or(to, |s| s.max(to)));
+    }
+
+    /// The first mainnet block not scanned yet.
+    pub fn next_block(&self) -> u64 {
+        self.scanned_to.map_or(0, |s| s + 1)
+    }
+
+    /// The epoch current at mainnet block `block` (1 before any started: the SPN's first
+    /// blocks are epoch 1's), or `None` if that block is not scanned yet.
+    pub fn epoch_at(&self, block: u64) -> Option<u64> {
+        if self.scanned_to.is_none_or(|s| block > s) {
+            return None;
+        }
+        let current = self
+            .starts
+            .iter()
+            .take_while(|(b, _)| *b <= block)
+            .map(|(_, e)| *e)
+            .max();
+        Some(current.unwrap_or(1).max(1))
+    }
+}
+
+/// Validator sets from the Registry, by the epoch current at the mainnet block each SPN block
+/// names: [`ValidatorSchedule`] for the `poa` driver.
+pub struct RegistrySchedule {
+    mainnet: DynProvider,
+    spn_id: u32,
+    state: Mutex<(EpochStarts, HashMap<u64, ValidatorSet>)>,
+}
+
+impl RegistrySchedule {
+    /// The schedule of SPN `spn_id`, read from `mainnet`.
+    pub fn new(mainnet: DynProvider, spn_id: u32) -> Self {
+        Self {
+            mainnet,
+            spn_id,
+            state: Mutex::new(Default::default()),
+        }
+    }
+
+    async fn set_named_by(&self, header: &Header) -> Result<ValidatorSet, String> {
+        let derivation = Derivation::decode(&header.extra_data)
+            .map_err(|e| format!("block {} names no mainnet block: {e}", header.number))?;
+        let at = derivation.mainnet_block;
+        let mut state = self.state.lock().await;
+        let (starts, sets) = &mut *state;
+        if starts.epoch_at(at).is_none() {
+            let filter = Filter::new()
+                .address(REGISTRY)
+                .event_signature(Registry::EpochStarted::SIGNATURE_HASH)
+                .topic1(U256::from(self.spn_id));
+            let from = starts.next_block();
+            let logs = logs_between(&self.mainnet, &filter, from, at)
+                .await
+                .map_err(|e| format!("{e} on the mainnet"))?;
+            let mut started = Vec::with_capacity(logs.len());
+            for log in logs {
+                let block = log
+                    .block_number
+                    .ok_or("an EpochStarted log without a block")?;
+                let event = log
+                    .log_decode::<Registry::EpochStarted>()
+                    .map_err(|e| format!("undecodable EpochStarted log: {e}"))?;
+                started.push((block, event.inner.data.epoch));
+            }
+            starts.scanned(at, started);
+        }
+        let epoch = starts.epoch_at(at).ok_or("mainnet logs not scanned")?;
+        if let Some(set) = sets.get(&epoch) {
+            return Ok(set.clone());
+        }
+        let set = epoch_set(&self.mainnet, self.spn_id, epoch).await?;
+        sets.insert(epoch, set.clone());
+        Ok(set)
+    }
+}
+
+impl ValidatorSchedule for RegistrySchedule {
+    fn set_after<'a>(&'a self, header: &'a Header) -> SetFuture<'a> {
+        Box::pin(self.set_named_by(header))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_epoch_at_a_block_is_the_last_started_by_it() {
+        let mut s = EpochStarts::default();
+        assert_eq!(s.epoch_at(0), None, "nothing scanned");
+        s.scanned(10, [(4, 1)]);
+        assert_eq!(s.epoch_at(3), Some(1), "before epoch 1: the first set");
+        assert_eq!(s.epoch_at(10), Some(1));
+        assert_eq!(s.epoch_at(11), None, "not scanned yet");
+        assert_eq!(s.next_block(), 11);
+        s.scanned(20, [(15, 2), (15, 3)]);
+        assert_eq!(s.epoch_at(14), Some(1));
+        assert_eq!(
+            s.epoch_at(15),
+            Some(3),
+            "two rotations in one block: the later"
+        );
+        assert_eq!(s.epoch_at(20), Some(3));
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod cli;
 pub mod mainnet;
+pub mod poa;
 pub mod relay;
 
 use alloy::consensus::{SignableTransaction, TxEip1559, TxEnvelope};
@@ -126,8 +127,9 @@ impl NodeProcess {
     }
 
     /// The node's log so far.
+    /// What the process logged so far, without terminal colours.
     pub fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
+        strip_ansi(&std::fs::read_to_string(&self.log).unwrap_or_default())
     }
 }
 
@@ -136,6 +138,24 @@ impl Drop for NodeProcess {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// `text` without ANSI colour sequences (`ESC [ … m`).
+pub fn strip_ansi(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            for c in chars.by_ref() {
+                if c == 'm' {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// A free TCP port on 127.0.0.1 (bound, then released).

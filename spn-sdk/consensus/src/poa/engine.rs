@@ -76,6 +76,9 @@ pub struct Poa {
     pub(super) signer: Option<SigningKey>,
     /// Validator sets by the first height they apply to.
     pub(super) sets: BTreeMap<u64, ValidatorSet>,
+    /// With sets that change as the chain grows: the last height whose set is known.
+    /// `None`: the installed sets hold for every height.
+    pub(super) sets_known_through: Option<u64>,
     pub(super) started: bool,
     /// The latest committed height.
     pub(super) head: u64,
@@ -121,6 +124,7 @@ impl Poa {
             config,
             signer,
             sets: BTreeMap::new(),
+            sets_known_through: None,
             started: false,
             head: 0,
             me: None,
@@ -182,6 +186,19 @@ impl Poa {
         }
         self.sets.insert(from_height, validators);
         Ok(())
+    }
+
+    /// Says that the installed sets are known only up to `height` (each later set is
+    /// installed as the chain reaches it, e.g. read from the Registry epoch a committed block
+    /// names). A message for a later height that does not verify against the latest installed
+    /// set is then refused as [`Rejection::NoValidatorSet`], not held against its sender.
+    pub fn validators_known_through(&mut self, height: u64) {
+        self.sets_known_through = Some(height);
+    }
+
+    /// Whether the set of `height` may still change (it is past the known heights).
+    pub(super) fn set_unknown_at(&self, height: u64) -> bool {
+        self.sets_known_through.is_some_and(|known| height > known)
     }
 
     /// Handles one event and returns the actions to perform, in order.

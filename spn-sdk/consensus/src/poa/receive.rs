@@ -24,6 +24,11 @@ impl Poa {
         }
         let peer = match self.verify(&message) {
             Ok(peer) => peer,
+            // Signed by a set this node does not know yet: nobody's fault.
+            Err(rejection) if rejection.is_fault() && self.set_unknown_at(height) => {
+                out.push(PoaAction::Rejected(Rejection::NoValidatorSet { height }));
+                return;
+            }
             Err(rejection) => {
                 out.push(PoaAction::Rejected(rejection));
                 return;

@@ -696,6 +696,43 @@ fn a_new_validator_set_applies_from_its_height() {
 }
 
 #[test]
+fn messages_signed_by_a_set_not_yet_known_are_nobodys_fault() {
+    let old = keys(4);
+    let new: Vec<_> = (10..14).map(|i| SigningKey::from_bytes(&[i; 32])).collect();
+    let (mut poa, _) = start(&old, 0, 0);
+    // A static set: a certificate for height 3 by unknown keys is a fault.
+    let cert = |h| {
+        PoaEvent::Message(PoaMessage::Certificate(certificate(
+            &new,
+            h,
+            h as u8,
+            &[0, 1, 2],
+        )))
+    };
+    let a = poa.on_event(cert(3));
+    assert!(rejections(&a).iter().all(Rejection::is_fault), "{a:?}");
+    // Sets known only through height 2 (installed as the chain grows): height 3's signers
+    // may be the next epoch's, so the message is refused without blame.
+    poa.validators_known_through(2);
+    let a = poa.on_event(cert(3));
+    assert_eq!(
+        rejections(&a),
+        vec![Rejection::NoValidatorSet { height: 3 }]
+    );
+    // Within the known heights a bad signer is still a fault.
+    let a = poa.on_event(cert(2));
+    assert!(matches!(
+        rejections(&a)[..],
+        [Rejection::InvalidCertificate { .. }]
+    ));
+    // Once the next set is installed and known, its certificates are taken.
+    poa.install_validators(3, set_of(&new)).unwrap();
+    poa.validators_known_through(3);
+    let a = poa.on_event(cert(3));
+    assert!(rejections(&a).is_empty(), "{a:?}");
+}
+
+#[test]
 fn a_proposal_for_a_later_round_moves_the_validator_there() {
     let keys = keys(4);
     let (mut poa, _) = start(&keys, 0, 0);

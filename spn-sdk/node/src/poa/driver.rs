@@ -3,6 +3,7 @@
 //! sync) in the order it gives them.
 
 use super::codec::{decode_block, encode_block};
+use super::schedule::{ValidatorSchedule, SET_LAG};
 use super::sync::{decode_request, decode_response, encode_request, serve, SYNC_BATCH};
 use super::PoaSetup;
 use crate::backend::NodeInner;
@@ -46,6 +47,9 @@ enum Done {
 struct Driver {
     inner: Arc<NodeInner>,
     poa: Poa,
+    /// The set of the first heights, and where later ones come from (if they change).
+    base: ValidatorSet,
+    schedule: Option<Arc<dyn ValidatorSchedule>>,
     network: NetworkHandle,
     done: mpsc::UnboundedSender<Done>,
     /// Executed blocks (built here or imported) by hash, until their height is committed.
@@ -66,6 +70,7 @@ pub(crate) async fn drive_poa(
         config,
         signing_key,
         validators,
+        schedule,
         block_time_ms,
         ..
     } = setup;
@@ -77,6 +82,8 @@ pub(crate) async fn drive_poa(
     let mut driver = Driver {
         inner,
         poa,
+        base: validators,
+        schedule,
         network,
         done: done_tx,
         executed: HashMap::new(),
@@ -84,7 +91,7 @@ pub(crate) async fn drive_poa(
         last_commit: Instant::now(),
         block_time: Duration::from_millis(block_time_ms),
     };
-    driver.start(validators).await?;
+    driver.start().await?;
     loop {
         tokio::select! {
             Some(result) = done.recv() => driver.on_done(result).await?,
@@ -100,8 +107,9 @@ pub(crate) async fn drive_poa(
 }
 
 impl Driver {
-    async fn start(&mut self, validators: ValidatorSet) -> Result<(), NodeError> {
+    async fn start(&mut self) -> Result<(), NodeError> {
         let head = self.inner.head.read().header.number;
+        let validators = self.set_for(head + 1).await?;
         let lock = match self.inner.store.consensus_lock()? {
             Some(bytes) => Some(Lock::decode(&bytes).map_err(|e| {
                 NodeError::WrongChain(format!(
@@ -125,7 +133,58 @@ impl Driver {
             },
             None,
         )
-        .await
+        .await?;
+        self.install_next(head).await
+    }
+
+    /// The set deciding `height`: the first set up to [`SET_LAG`], else what the schedule
+    /// reads from block `height − SET_LAG` (asked again until it answers).
+    async fn set_for(&self, height: u64) -> Result<ValidatorSet, NodeError> {
+        let Some(schedule) = &self.schedule else {
+            return Ok(self.base.clone());
+        };
+        if height <= SET_LAG {
+            return Ok(self.base.clone());
+        }
+        let number = height - SET_LAG;
+        let header = self.inner.store.header(number)?.ok_or_else(|| {
+            NodeError::WrongChain(format!("block {number} is missing from the store"))
+        })?;
+        let mut last_log: Option<Instant> = None;
+        loop {
+            match schedule.set_after(&header).await {
+                Ok(set) => return Ok(set),
+                Err(e) => {
+                    if last_log.is_none_or(|t| t.elapsed() > Duration::from_secs(5)) {
+                        warn!(height, error = %e, "cannot read the validator set of height {height} yet; consensus waits for it");
+                        last_log = Some(Instant::now());
+                    }
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
+            }
+        }
+    }
+
+    /// With a schedule: after height `head` is committed, installs the set of
+    /// `head + SET_LAG` (the engine is deciding `head + 1`).
+    async fn install_next(&mut self, head: u64) -> Result<(), NodeError> {
+        if self.schedule.is_none() {
+            return Ok(());
+        }
+        let height = head + SET_LAG;
+        let set = self.set_for(height).await?;
+        if self.poa.validators_at(height) != Some(&set) {
+            info!(
+                height,
+                validators = set.len(),
+                "the validator set changes (a new Registry epoch)"
+            );
+            self.poa
+                .install_validators(height, set)
+                .map_err(|e| NodeError::WrongChain(e.to_string()))?;
+        }
+        self.poa.validators_known_through(height);
+        Ok(())
     }
 
     async fn on_network(&mut self, event: NetworkEvent) -> Result<(), NodeError> {
@@ -312,6 +371,7 @@ impl Driver {
                 self.inner.record_commit(committed);
                 self.executed.retain(|_, b| b.block.number() > height);
                 self.last_commit = Instant::now();
+                self.install_next(height).await?;
                 return Ok(Some(PoaEvent::Committed { height }));
             }
             PoaAction::RequestSync { from_height, peer } => self.sync(from_height, peer),
@@ -326,7 +386,14 @@ impl Driver {
         Ok(None)
     }
 
-    fn rejected(&self, rejection: Rejection, source: Option<PeerKey>) {
+    fn rejected(&mut self, rejection: Rejection, source: Option<PeerKey>) {
+        // Signed by a set this node cannot know yet because it is behind: catch up.
+        if let (Rejection::NoValidatorSet { height }, Some(peer)) = (&rejection, source) {
+            let head = self.inner.head.read().header.number;
+            if *height > head + 1 {
+                self.sync(head + 1, peer);
+            }
+        }
         match (rejection.is_fault(), source) {
             (true, Some(peer)) => {
                 warn!(peer = %short(&peer), %rejection, "peer sent an invalid consensus message");

@@ -4,14 +4,17 @@
 
 mod codec;
 mod driver;
+mod schedule;
 mod sync;
 
 pub use codec::{decode_block, encode_block};
 pub(crate) use driver::drive_poa;
+pub use schedule::{SetFuture, ValidatorSchedule, SET_LAG};
 
 use ed25519_dalek::SigningKey;
 use spn_consensus::poa::{PoaConfig, ValidatorSet};
 use spn_network::NetworkConfig;
+use std::sync::Arc;
 
 /// Everything a node needs to run `poa`: chosen in one line with
 /// [`NodeBuilder::with_consensus`](crate::NodeBuilder::with_consensus).
@@ -20,8 +23,11 @@ pub struct PoaSetup {
     pub config: PoaConfig,
     /// This validator's ed25519 key; `None` runs a follower that only commits certified blocks.
     pub signing_key: Option<SigningKey>,
-    /// The validator set from height 1 (the Registry's epoch snapshot).
+    /// The validator set from height 1 (the Registry's first epoch snapshot).
     pub validators: ValidatorSet,
+    /// Later sets, read as the chain grows (the set of height h from block h − [`SET_LAG`]);
+    /// `None` keeps `validators` for good.
+    pub schedule: Option<Arc<dyn ValidatorSchedule>>,
     /// The peer-to-peer network (its identity should be the validator key).
     pub network: NetworkConfig,
     /// Least time between a committed block and building the next one.
@@ -33,6 +39,7 @@ impl std::fmt::Debug for PoaSetup {
         f.debug_struct("PoaSetup")
             .field("spn_id", &self.config.spn_id)
             .field("validators", &self.validators.len())
+            .field("schedule", &self.schedule.is_some())
             .field("validator", &self.signing_key.is_some())
             .field("listen", &self.network.listen)
             .finish()
