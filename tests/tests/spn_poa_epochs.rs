@@ -1,6 +1,7 @@
 //! A `poa` SPN's validator set follows the mainnet Registry while it runs: three validators
-//! start in epoch 1; a fourth operator restakes, the epoch is rotated on the mainnet, and the
-//! fourth validator process joins (catching up by sync). Every node switches to the
+//! start in epoch 1, next to a fourth node whose key is in no epoch yet (it follows). A
+//! transaction sent to that follower is gossiped to the validators and mined. Then the fourth
+//! operator restakes and the epoch is rotated on the mainnet: every node switches to the
 //! four-validator set at the same height, derived from the mainnet block the chain names, so
 //! afterwards the chain survives losing a validator (3 of 4 votes), which with three it could
 //! not (3 of 3).
@@ -62,11 +63,24 @@ async fn a_new_registry_epoch_changes_the_validator_set_at_one_height_everywhere
             ],
         )
     };
-    let mut nodes: Vec<Option<NodeProcess>> = (0..3).map(|i| Some(start(i))).collect();
-    let url = |nodes: &Vec<Option<NodeProcess>>, i: usize| nodes[i].as_ref().unwrap().url.clone();
-    let first: Vec<String> = (0..3).map(|i| url(&nodes, i)).collect();
-    let first_refs: Vec<&str> = first.iter().map(String::as_str).collect();
-    same_block_everywhere(&first_refs, 3).await;
+    let mut nodes: Vec<Option<NodeProcess>> = (0..4).map(|i| Some(start(i))).collect();
+    let all: Vec<String> = nodes
+        .iter()
+        .map(|n| n.as_ref().unwrap().url.clone())
+        .collect();
+    let all_refs: Vec<&str> = all.iter().map(String::as_str).collect();
+    same_block_everywhere(&all_refs, 3).await;
+
+    // The follower never proposes: a transaction sent to it is mined only if it reaches the
+    // validators' pools.
+    let on_follower = provider(all_refs[3], DEV_KEY_0);
+    let receipt = tokio::time::timeout(
+        Duration::from_secs(30),
+        transfer_and_wait(&on_follower, address_of(DEV_KEY_4), 1),
+    )
+    .await
+    .expect("a transaction sent to the follower is gossiped and mined");
+    assert!(receipt.status());
 
     // A fourth operator restakes; epoch 1 keeps three validators until the rotation.
     restake(m, DEV_KEY_4, SPN, &vs[3], "1");
@@ -82,10 +96,6 @@ async fn a_new_registry_epoch_changes_the_validator_set_at_one_height_everywhere
     let set = registry.epochSet(SPN, 2).call().await.unwrap();
     assert_eq!(set.keys.len(), 4, "the fourth operator is in epoch 2");
 
-    // The fourth validator starts from nothing and catches up by sync.
-    nodes.push(Some(start(3)));
-    let all: Vec<String> = (0..4).map(|i| url(&nodes, i)).collect();
-    let all_refs: Vec<&str> = all.iter().map(String::as_str).collect();
     let after = head(all_refs[0]).await + 3;
     same_block_everywhere(&all_refs, after).await;
     let switched = eventually(

@@ -34,9 +34,37 @@ pub(crate) struct NodeInner {
     /// Set while a `TransactionsPending` event is queued, so floods of transactions send one.
     pub pending_signalled: AtomicBool,
     pub metrics: Arc<Metrics>,
+    /// Where transactions submitted here go to be gossiped to the other validators (`poa`).
+    pub tx_gossip: std::sync::OnceLock<mpsc::Sender<RecoveredTx>>,
 }
 
 impl NodeInner {
+    /// Checks `tx` against the chain and adds it to the pool.
+    pub fn admit(&self, tx: RecoveredTx) -> Result<B256, SubmitError> {
+        let hash = tx.hash;
+        let intrinsic = self.executor.intrinsic_gas(&tx);
+        if tx.gas_limit() < intrinsic {
+            self.metrics.rejected.inc();
+            return Err(SubmitError(format!(
+                "intrinsic gas too low: gas limit {} is below the {intrinsic} this transaction needs",
+                tx.gas_limit()
+            )));
+        }
+        // Only the base fee is needed here: no block environment (and no hashing) per submission.
+        let base_fee = u128::from(next_base_fee(&self.head.read().header));
+        match self.pool.add(tx, &PoolReader(&self.store), base_fee) {
+            Ok(_) => {
+                self.metrics.pool_size.set(self.pool.len() as i64);
+                self.signal_pending();
+                Ok(hash)
+            }
+            Err(e) => {
+                self.metrics.rejected.inc();
+                Err(SubmitError(e.to_string()))
+            }
+        }
+    }
+
     /// Tells consensus that transactions are waiting (at most one queued signal).
     pub fn signal_pending(&self) {
         if !self.pending_signalled.swap(true, Ordering::AcqRel) {
@@ -107,28 +135,13 @@ impl ChainBackend for NodeInner {
     }
 
     fn submit_transaction(&self, tx: RecoveredTx) -> Result<B256, SubmitError> {
-        let hash = tx.hash;
-        let intrinsic = self.executor.intrinsic_gas(&tx);
-        if tx.gas_limit() < intrinsic {
-            self.metrics.rejected.inc();
-            return Err(SubmitError(format!(
-                "intrinsic gas too low: gas limit {} is below the {intrinsic} this transaction needs",
-                tx.gas_limit()
-            )));
+        let gossip = self.tx_gossip.get().map(|out| (out, tx.clone()));
+        let hash = self.admit(tx)?;
+        // Best effort: when the gossip queue is full the transaction still waits here.
+        if let Some((out, tx)) = gossip {
+            let _ = out.try_send(tx);
         }
-        // Only the base fee is needed here: no block environment (and no hashing) per submission.
-        let base_fee = u128::from(next_base_fee(&self.head.read().header));
-        match self.pool.add(tx, &PoolReader(&self.store), base_fee) {
-            Ok(_) => {
-                self.metrics.pool_size.set(self.pool.len() as i64);
-                self.signal_pending();
-                Ok(hash)
-            }
-            Err(e) => {
-                self.metrics.rejected.inc();
-                Err(SubmitError(e.to_string()))
-            }
-        }
+        Ok(hash)
     }
 
     fn pool_transaction(&self, hash: &B256) -> Option<RecoveredTx> {

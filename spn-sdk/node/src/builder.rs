@@ -166,6 +166,7 @@ impl NodeBuilder {
             events: events_tx.clone(),
             pending_signalled: Default::default(),
             metrics: metrics.clone(),
+            tx_gossip: Default::default(),
         });
         let backend: Arc<dyn ChainBackend> = inner.clone();
         let (rpc_addr, rpc) = spn_rpc::start(config.rpc.clone(), backend, rpc_methods)

@@ -5,6 +5,7 @@
 use super::codec::{decode_block, encode_block};
 use super::schedule::{ValidatorSchedule, SET_LAG};
 use super::sync::{decode_request, decode_response, encode_request, serve, SYNC_BATCH};
+use super::txs::{decode_txs, encode_txs, MAX_BATCH, MAX_BATCH_BYTES, TAG_TRANSACTIONS};
 use super::PoaSetup;
 use crate::backend::NodeInner;
 use crate::error::NodeError;
@@ -14,7 +15,7 @@ use spn_consensus::poa::{
     Decision, Lock, Poa, PoaAction, PoaEvent, PoaMessage, Rejection, ValidatorSet,
 };
 use spn_network::{Fault, NetworkEvent, NetworkEvents, NetworkHandle, PeerKey};
-use spn_primitives::B256;
+use spn_primitives::{RecoveredTx, B256};
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -79,6 +80,9 @@ pub(crate) async fn drive_poa(
         None => Poa::follower(config),
     };
     let (done_tx, mut done) = mpsc::unbounded_channel();
+    // Transactions submitted here, to gossip (bounded: a flood waits in the pool instead).
+    let (gossip_tx, mut gossip) = mpsc::channel::<RecoveredTx>(4 * MAX_BATCH);
+    let _ = inner.tx_gossip.set(gossip_tx);
     let mut driver = Driver {
         inner,
         poa,
@@ -95,6 +99,7 @@ pub(crate) async fn drive_poa(
     loop {
         tokio::select! {
             Some(result) = done.recv() => driver.on_done(result).await?,
+            Some(tx) = gossip.recv() => driver.gossip_txs(tx, &mut gossip),
             event = events.next() => match event {
                 Some(event) => driver.on_network(event).await?,
                 None => {
@@ -187,8 +192,65 @@ impl Driver {
         Ok(())
     }
 
+    /// Broadcasts `first` and whatever else is queued, in batches.
+    fn gossip_txs(&self, first: RecoveredTx, queue: &mut mpsc::Receiver<RecoveredTx>) {
+        let mut batch = vec![first];
+        let mut bytes = batch[0].encoded_len;
+        while batch.len() < MAX_BATCH {
+            match queue.try_recv() {
+                Ok(tx) if bytes + tx.encoded_len + 4 < MAX_BATCH_BYTES => {
+                    bytes += tx.encoded_len + 4;
+                    batch.push(tx);
+                }
+                Ok(tx) => {
+                    self.network.broadcast(encode_txs(&batch));
+                    bytes = tx.encoded_len;
+                    batch = vec![tx];
+                }
+                Err(_) => break,
+            }
+        }
+        self.network.broadcast(encode_txs(&batch));
+    }
+
+    /// Transactions another validator gossiped: each is checked like a submitted one and
+    /// pooled here (not gossiped again); refusals are races, not faults, but undecodable
+    /// bytes are.
+    fn on_gossiped_txs(&self, from: PeerKey, data: Vec<u8>) {
+        let raws = match decode_txs(&data) {
+            Ok(raws) => raws,
+            Err(e) => {
+                debug!(peer = %short(&from), %e, "malformed transaction gossip");
+                self.network.report(from, Fault::InvalidMessage);
+                return;
+            }
+        };
+        let node = self.inner.clone();
+        let network = self.network.clone();
+        tokio::task::spawn_blocking(move || {
+            let chain_id = node.spec.chain_id;
+            let recovered = spn_primitives::recover_batch(&raws, chain_id);
+            let mut added = 0;
+            for tx in recovered {
+                match tx {
+                    Ok(tx) if node.pool.contains(&tx.hash) => {}
+                    Ok(tx) => added += usize::from(node.admit(tx).is_ok()),
+                    Err(e) => {
+                        debug!(peer = %short(&from), %e, "gossiped transaction unreadable");
+                        network.report(from, Fault::InvalidMessage);
+                        return;
+                    }
+                }
+            }
+            debug!(peer = %short(&from), added, "transactions from a peer");
+        });
+    }
+
     async fn on_network(&mut self, event: NetworkEvent) -> Result<(), NodeError> {
         match event {
+            NetworkEvent::Gossip { from, data } if data.first() == Some(&TAG_TRANSACTIONS) => {
+                self.on_gossiped_txs(from, data)
+            }
             NetworkEvent::Gossip { from, data } | NetworkEvent::Direct { from, data } => {
                 match PoaMessage::decode(&data) {
                     Ok(message) => self.feed(PoaEvent::Message(message), Some(from)).await?,

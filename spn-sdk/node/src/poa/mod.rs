@@ -1,11 +1,13 @@
 //! Run the `poa` engine in a node: validators exchange proposals, votes and certificates over
 //! libp2p, execute every proposal before voting, persist their vote before sending it, commit
-//! each block with its finality certificate, and catch up by block sync.
+//! each block with its finality certificate, catch up by block sync, and gossip the
+//! transactions submitted to them so the next proposer has them.
 
 mod codec;
 mod driver;
 mod schedule;
 mod sync;
+mod txs;
 
 pub use codec::{decode_block, encode_block};
 pub(crate) use driver::drive_poa;
