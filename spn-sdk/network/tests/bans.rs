@@ -44,15 +44,13 @@ async fn reported_peer_is_banned_and_cannot_reconnect_during_the_ban() {
         Err(NetworkError::Banned(k)) if k == b.key()
     ));
 
-    // During the ban neither side sees the other, though B redials.
+    // During the ban A never takes B back, though B redials. (B may see a redial's
+    // handshake complete for a moment before A's block list drops it, so B's own view is
+    // not what the ban promises.)
     while banned_at.elapsed() < ban - Duration::from_millis(500) {
         assert!(
             a.handle.connected_peers().await.is_empty(),
             "A reconnected to banned B"
-        );
-        assert!(
-            b.handle.connected_peers().await.is_empty(),
-            "banned B reconnected to A"
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
