@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{assert_ok, message, spn_with_checkpoint};
+use common::{assert_ok, message, message_batch, spn_with_checkpoint};
 use pharos_contracts::{self as sc, adaptor::Adaptor, CheckpointData};
 use pharos_mainnet::system::testkit::{Operator, SpnState, World};
 use spn_primitives::{keccak256, Address};
@@ -103,18 +103,7 @@ fn batch_gas_per_message(n: u32) -> u64 {
     }
     spn_with_checkpoint(&mut world, 100, 20, &state);
     world.active_spn(200, 40, &[5, 5, 5]);
-    let mut batch = Adaptor::MessageBatch {
-        accountRlp: Default::default(),
-        accountProof: vec![],
-        messages: msgs[..n as usize].to_vec(),
-        storageProofs: vec![],
-    };
-    for m in &batch.messages {
-        let p = state.proof(sc::SPN_MAILBOX, sc::layout::outbox_slot(keccak256(m)));
-        batch.accountRlp = p.accountRlp;
-        batch.accountProof = p.accountProof;
-        batch.storageProofs.push(p.storageProof);
-    }
+    let batch = message_batch(&state, &msgs[..n as usize]);
     let relayer = world.account(8);
     let call = Adaptor::relayMessagesCall {
         spnId: 100,

@@ -4,7 +4,8 @@
 mod common;
 
 use common::{
-    assert_ok, assert_reverts_with, deploy_recipient, message, spn_with_checkpoint, withdrawal_body,
+    assert_ok, assert_reverts_with, deploy_recipient, message, queued_for, spn_with_checkpoint,
+    withdrawal_body,
 };
 use pharos_contracts::{self as sc, adaptor::Adaptor, bridge::Bridge, mailbox::Mailbox};
 use pharos_mainnet::system::testkit::{ether, SpnState, World};
@@ -100,18 +101,7 @@ fn valid_storage_proof_queues_a_message_for_another_spn() {
     world.active_spn(OTHER_SPN, 40, &[5, 5, 5]);
     assert_ok(&relay(&mut world, HEIGHT, &msg, proof_of(&state, &msg)));
     assert_eq!(status(&mut world, &msg), 1, "queued for SPN 200");
-    let queued = world
-        .sandbox
-        .view(
-            sc::MAILBOX,
-            &Mailbox::messagesForCall {
-                destination: OTHER_SPN,
-                from: U256::ZERO,
-                max: U256::from(10),
-            },
-        )
-        .unwrap();
-    assert_eq!(queued, vec![msg]);
+    assert_eq!(queued_for(&mut world, OTHER_SPN), vec![msg]);
 }
 
 #[test]

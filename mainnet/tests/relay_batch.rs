@@ -3,10 +3,12 @@
 
 mod common;
 
-use common::{assert_ok, assert_reverts_with, message, spn_with_checkpoint};
-use pharos_contracts::{self as sc, adaptor::Adaptor, mailbox::Mailbox};
+use common::{
+    assert_ok, assert_reverts_with, message, message_batch, queued_for, spn_with_checkpoint,
+};
+use pharos_contracts::{self as sc, adaptor::Adaptor};
 use pharos_mainnet::system::testkit::{SpnState, World};
-use spn_primitives::{keccak256, Address, Bytes, U256};
+use spn_primitives::{keccak256, Address, Bytes};
 
 const SPN: u32 = 100;
 const OTHER_SPN: u32 = 200;
@@ -36,22 +38,6 @@ fn setup(n: u32) -> (World, SpnState, Vec<Bytes>) {
     (world, state, msgs)
 }
 
-fn batch(state: &SpnState, msgs: &[Bytes]) -> Adaptor::MessageBatch {
-    let mut b = Adaptor::MessageBatch {
-        accountRlp: Bytes::new(),
-        accountProof: vec![],
-        messages: msgs.to_vec(),
-        storageProofs: vec![],
-    };
-    for m in msgs {
-        let p = state.proof(sc::SPN_MAILBOX, sc::layout::outbox_slot(keccak256(m)));
-        b.accountRlp = p.accountRlp;
-        b.accountProof = p.accountProof;
-        b.storageProofs.push(p.storageProof);
-    }
-    b
-}
-
 fn relay_batch(world: &mut World, b: Adaptor::MessageBatch) -> pharos_mainnet::system::Outcome {
     let relayer = world.account(8);
     let call = Adaptor::relayMessagesCall {
@@ -63,23 +49,13 @@ fn relay_batch(world: &mut World, b: Adaptor::MessageBatch) -> pharos_mainnet::s
 }
 
 fn queued(world: &mut World) -> Vec<Bytes> {
-    world
-        .sandbox
-        .view(
-            sc::MAILBOX,
-            &Mailbox::messagesForCall {
-                destination: OTHER_SPN,
-                from: U256::ZERO,
-                max: U256::from(1_000),
-            },
-        )
-        .unwrap()
+    queued_for(world, OTHER_SPN)
 }
 
 #[test]
 fn a_batch_queues_every_message_in_order() {
     let (mut world, state, msgs) = setup(20);
-    assert_ok(&relay_batch(&mut world, batch(&state, &msgs)));
+    assert_ok(&relay_batch(&mut world, message_batch(&state, &msgs)));
     assert_eq!(queued(&mut world), msgs, "all 20, in batch order");
 }
 
@@ -89,9 +65,9 @@ fn messages_already_relayed_are_skipped_not_refused() {
     // Another relayer was first with two of them, in its own batch.
     assert_ok(&relay_batch(
         &mut world,
-        batch(&state, &[msgs[1].clone(), msgs[4].clone()]),
+        message_batch(&state, &[msgs[1].clone(), msgs[4].clone()]),
     ));
-    assert_ok(&relay_batch(&mut world, batch(&state, &msgs)));
+    assert_ok(&relay_batch(&mut world, message_batch(&state, &msgs)));
     let q = queued(&mut world);
     assert_eq!(q.len(), 6, "each queued once");
     let expected: Vec<Bytes> = [1, 4, 0, 2, 3, 5]
@@ -100,21 +76,21 @@ fn messages_already_relayed_are_skipped_not_refused() {
         .collect();
     assert_eq!(q, expected);
     // The same batch a third time changes nothing and does not revert.
-    assert_ok(&relay_batch(&mut world, batch(&state, &msgs)));
+    assert_ok(&relay_batch(&mut world, message_batch(&state, &msgs)));
     assert_eq!(queued(&mut world).len(), 6);
 }
 
 #[test]
 fn one_forged_message_refuses_the_whole_batch() {
     let (mut world, state, msgs) = setup(5);
-    let mut b = batch(&state, &msgs);
+    let mut b = message_batch(&state, &msgs);
     // A message not in the outbox, carrying message 3's valid proof.
     b.messages[3] = msg(99, b"forged");
     assert_reverts_with::<Adaptor::InvalidStorageProof>(&relay_batch(&mut world, b));
     assert!(queued(&mut world).is_empty(), "nothing queued");
 
     // A flipped byte in one storage proof.
-    let mut b = batch(&state, &msgs);
+    let mut b = message_batch(&state, &msgs);
     let node = b.storageProofs[2].last_mut().unwrap();
     let mut bytes = node.to_vec();
     let at = bytes.len() - 1;
@@ -123,7 +99,7 @@ fn one_forged_message_refuses_the_whole_batch() {
     assert_reverts_with::<Adaptor::InvalidStorageProof>(&relay_batch(&mut world, b));
 
     // The shared account proof of another account leaf.
-    let mut b = batch(&state, &msgs);
+    let mut b = message_batch(&state, &msgs);
     let mut leaf = b.accountRlp.to_vec();
     let at = leaf.len() - 40;
     leaf[at] ^= 1;
@@ -132,6 +108,6 @@ fn one_forged_message_refuses_the_whole_batch() {
     assert!(queued(&mut world).is_empty(), "still nothing queued");
 
     // The honest batch still goes through.
-    assert_ok(&relay_batch(&mut world, batch(&state, &msgs)));
+    assert_ok(&relay_batch(&mut world, message_batch(&state, &msgs)));
     assert_eq!(queued(&mut world), msgs);
 }

@@ -37,6 +37,16 @@ fn trace_json(id: B256, config: &std::path::Path) -> serde_json::Value {
     serde_json::from_slice(&out.stdout).expect("trace json")
 }
 
+/// A relayer's Prometheus text from its metrics `port`.
+async fn metrics_of(port: &str) -> String {
+    reqwest::get(format!("http://127.0.0.1:{port}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
 fn steps(trace: &serde_json::Value) -> Vec<String> {
     trace["hops"]
         .as_array()
@@ -267,12 +277,7 @@ async fn messages_cross_spns_exactly_once_through_kills_and_two_relayers() {
         &d.join("relayer-1c.log"),
         &["--metrics.port", &port],
     );
-    let metrics = reqwest::get(format!("http://127.0.0.1:{port}/metrics"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = metrics_of(&port).await;
     assert!(metrics.contains("spn_relayer_balance_ether"), "{metrics}");
     drop(relayer);
 
@@ -361,12 +366,7 @@ async fn messages_cross_spns_exactly_once_through_kills_and_two_relayers() {
         0,
         "the forged message never reached the mainnet Mailbox"
     );
-    let metrics = reqwest::get(format!("http://127.0.0.1:{port}/metrics"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = metrics_of(&port).await;
     assert!(
         metrics.contains(&format!(
             "spn_relayer_relay_transactions_total{{spn=\"{SPN_A}\"}}"

@@ -89,3 +89,35 @@ pub fn withdrawal_body(token: Address, to: Address, amount: U256, id: u64) -> Ve
 pub fn filled(b: u8) -> B256 {
     B256::repeat_byte(b)
 }
+
+/// `msgs` with their SPN Mailbox outbox proofs in `state`, as one `relayMessages` batch.
+pub fn message_batch(state: &SpnState, msgs: &[Bytes]) -> sc::adaptor::Adaptor::MessageBatch {
+    let mut b = sc::adaptor::Adaptor::MessageBatch {
+        accountRlp: Bytes::new(),
+        accountProof: vec![],
+        messages: msgs.to_vec(),
+        storageProofs: vec![],
+    };
+    for m in msgs {
+        let p = state.proof(sc::SPN_MAILBOX, sc::layout::outbox_slot(keccak256(m)));
+        b.accountRlp = p.accountRlp;
+        b.accountProof = p.accountProof;
+        b.storageProofs.push(p.storageProof);
+    }
+    b
+}
+
+/// The messages the mainnet Mailbox queued for SPN `destination` (the first 1 000).
+pub fn queued_for(world: &mut World, destination: u32) -> Vec<Bytes> {
+    world
+        .sandbox
+        .view(
+            sc::MAILBOX,
+            &sc::mailbox::Mailbox::messagesForCall {
+                destination,
+                from: U256::ZERO,
+                max: U256::from(1_000),
+            },
+        )
+        .unwrap()
+}

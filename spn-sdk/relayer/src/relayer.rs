@@ -256,7 +256,7 @@ impl Relayer {
         let plan = prepare_wave(&mainnet, provider, from, (spn_id, height), max_batch, wave).await;
         let mut outcomes: Vec<Option<Settled>> = vec![None; wave.len()];
         for (k, outcome) in plan.settled {
-            outcomes[k] = Some(outcome.into());
+            outcomes[k] = Some(outcome);
         }
         let (calls, covers): (Vec<Call>, Vec<Vec<usize>>) = plan.ready.into_iter().unzip();
         let (sent, unsent) = self.sender.send_all(calls).await;
@@ -273,7 +273,7 @@ impl Relayer {
         for (s, outcome) in self.sender.wait_all(sent).await {
             let covered = &covers[(s.nonce - first_nonce) as usize];
             for (k, result) in self.settle(wave, covered, &s, outcome).await {
-                outcomes[k] = Some(result.into());
+                outcomes[k] = Some(result);
             }
         }
         let (mut relayed, mut failed) = (0, 0);
@@ -329,10 +329,10 @@ impl Relayer {
         covered: &[usize],
         s: &Sent,
         outcome: Outcome,
-    ) -> Vec<(usize, Result<(), String>)> {
+    ) -> Vec<(usize, Settled)> {
         let failure = match outcome {
             Outcome::Mined(r) if r.status() => {
-                return covered.iter().map(|k| (*k, Ok(()))).collect();
+                return covered.iter().map(|k| (*k, Settled::Relayed)).collect();
             }
             Outcome::Mined(r) => format!("relay transaction {} reverted", r.transaction_hash),
             Outcome::Lost(e) => format!("relay transaction (nonce {}) lost: {e}", s.nonce),
@@ -342,8 +342,8 @@ impl Relayer {
                 let failure = failure.clone();
                 async move {
                     match relayed_on_mainnet(&self.mainnet, wave[*k].id).await {
-                        Some(true) => (*k, Ok(())),
-                        _ => (*k, Err(failure)),
+                        Some(true) => (*k, Settled::Relayed),
+                        _ => (*k, Settled::Failed(failure)),
                     }
                 }
             })
@@ -374,20 +374,11 @@ enum Settled {
     Unsent(String),
 }
 
-impl From<Result<(), String>> for Settled {
-    fn from(r: Result<(), String>) -> Self {
-        match r {
-            Ok(()) => Settled::Relayed,
-            Err(e) => Settled::Failed(e),
-        }
-    }
-}
-
 /// A wave made ready: transactions to send (each with the wave positions it relays), and
 /// messages already settled (known to the Mailbox, or refused).
 struct WavePlan {
     ready: Vec<(Call, Vec<usize>)>,
-    settled: Vec<(usize, Result<(), String>)>,
+    settled: Vec<(usize, Settled)>,
 }
 
 /// Gas limit for a call estimated at `gas`.
@@ -414,7 +405,9 @@ async fn prepare_wave(
         Err(e) => {
             return WavePlan {
                 ready: vec![],
-                settled: (0..wave.len()).map(|k| (k, Err(e.clone()))).collect(),
+                settled: (0..wave.len())
+                    .map(|k| (k, Settled::Failed(e.clone())))
+                    .collect(),
             }
         }
     };
@@ -449,7 +442,7 @@ async fn prepare_wave(
             match simulated {
                 Ok(None) => WavePlan {
                     ready: vec![],
-                    settled: covered.into_iter().map(|k| (k, Ok(()))).collect(),
+                    settled: covered.into_iter().map(|k| (k, Settled::Relayed)).collect(),
                 },
                 Ok(Some(gas)) => WavePlan {
                     ready: vec![(
@@ -501,7 +494,7 @@ async fn prepare_singles(
     };
     for k in covered {
         if relayed_on_mainnet(mainnet, wave[k].id).await == Some(true) {
-            plan.settled.push((k, Ok(())));
+            plan.settled.push((k, Settled::Relayed));
             continue;
         }
         let adaptor = Adaptor::new(ADAPTOR, mainnet);
@@ -522,8 +515,8 @@ async fn prepare_singles(
                 },
                 vec![k],
             )),
-            Err(e) if already_relayed(&e) => plan.settled.push((k, Ok(()))),
-            Err(e) => plan.settled.push((k, Err(describe(&e)))),
+            Err(e) if already_relayed(&e) => plan.settled.push((k, Settled::Relayed)),
+            Err(e) => plan.settled.push((k, Settled::Failed(describe(&e)))),
         }
     }
     plan

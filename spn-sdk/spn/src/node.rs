@@ -3,8 +3,8 @@
 //! following its mainnet.
 
 use crate::{
-    epoch_validators, follow_mainnet, spn_chain_spec, wait_for_validators, Checkpointer,
-    InboundFeed, RegistrySchedule, SpnConfig, SpnConsensus, SpnExtensions,
+    epoch_set, follow_mainnet, spn_chain_spec, wait_for_validators, Checkpointer, InboundFeed,
+    RegistrySchedule, SpnConfig, SpnConsensus, SpnExtensions,
 };
 use alloy::providers::{DynProvider, Provider, ProviderBuilder};
 use ed25519_dalek::SigningKey;
@@ -160,8 +160,12 @@ async fn consensus(config: &SpnConfig, mainnet: &DynProvider) -> Result<Engine, 
         );
     };
     let key = SigningKey::from_bytes(&secret.0);
-    let (epoch, validators) = wait_for_validators(mainnet, config.spn_id).await?;
-    let (_, current) = epoch_validators(mainnet, config.spn_id).await?;
+    let (epoch, current) = wait_for_validators(mainnet, config.spn_id).await?;
+    // The first blocks are epoch 1's; later sets follow the chain (RegistrySchedule).
+    let validators = match epoch {
+        1 => current.clone(),
+        _ => epoch_set(mainnet, config.spn_id, 1).await?,
+    };
     if current.index_of(&key.verifying_key()).is_none() {
         tracing::warn!(
             epoch,

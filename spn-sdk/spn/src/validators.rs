@@ -55,8 +55,8 @@ pub async fn epoch_validators(
     Ok((epoch, epoch_set(mainnet, spn_id, epoch).await?))
 }
 
-/// Waits (logging every few seconds) until SPN `spn_id` is active, then returns the current
-/// epoch and epoch 1's set: the set of the SPN's first blocks.
+/// Waits (logging every few seconds) until SPN `spn_id` has a validator set on the mainnet;
+/// returns the current epoch and its set.
 pub async fn wait_for_validators(
     mainnet: &DynProvider,
     spn_id: u32,
@@ -64,7 +64,7 @@ pub async fn wait_for_validators(
     let mut last_log = None::<std::time::Instant>;
     loop {
         match epoch_validators(mainnet, spn_id).await {
-            Ok((epoch, _)) => return Ok((epoch, epoch_set(mainnet, spn_id, 1).await?)),
+            Ok(found) => return Ok(found),
             Err(e) => {
                 if last_log.is_none_or(|t| t.elapsed() > Duration::from_secs(5)) {
                     info!(reason = %e, "waiting for the SPN's validator set on the mainnet");
