@@ -14,7 +14,7 @@ use std::path::PathBuf;
 pub struct RegisterArgs {
     /// The SPN's config file: spn_id, name, checkpoint_interval, mainnet_rpc and the
     /// optional [register] section (consensus, quorum_bps, force_delay_s, epoch_length_s,
-    /// min_stake). The mainnet is `mainnet_rpc` unless --rpc or SPN_RPC is given.
+    /// min_stake, slash_bps, slash_to). The mainnet is `mainnet_rpc` unless --rpc or SPN_RPC is given.
     #[arg(long, default_value = "spn.toml")]
     pub config: PathBuf,
 }
@@ -45,6 +45,8 @@ pub async fn run(args: RegisterArgs, g: &Globals) -> Result<()> {
         forceDelay: register.force_delay_s,
         epochLength: register.epoch_length_s,
         minStake: register.min_stake,
+        slashBps: register.slash_bps,
+        slashTo: register.slash_to.unwrap_or_default(),
     };
     let management = Management::new(sc::MANAGEMENT, wallet.provider());
     let call = management.register(
@@ -69,6 +71,8 @@ pub async fn run(args: RegisterArgs, g: &Globals) -> Result<()> {
                 "force_delay_s": register.force_delay_s,
                 "epoch_length_s": register.epoch_length_s,
                 "min_stake": register.min_stake.to_string(),
+                "slash_bps": register.slash_bps,
+                "slash_to": register.slash_to,
             },
             "tx_hash": receipt.transaction_hash,
             "block": receipt.block_number,

@@ -22,7 +22,8 @@ import {SystemAddresses as Sys} from "./lib/SystemAddresses.sol";
 ///         censors, a user requests a forced withdrawal; if the SPN does not prove it
 ///         processed the request by the deadline, anyone freezes the SPN, its operators are
 ///         slashed, and each user exits once with a proof of their SPN balance at the last
-///         finalized checkpoint.
+///         finalized checkpoint. A deposit the frozen SPN had not yet taken in at that
+///         checkpoint is refunded to its depositor instead.
 contract Bridge is Initializable, ReentrancyGuard, IMessageRecipient {
     using SafeERC20 for IERC20;
 
@@ -32,6 +33,10 @@ contract Bridge is Initializable, ReentrancyGuard, IMessageRecipient {
     uint8 internal constant KIND_DEPOSIT = 1;
     uint8 internal constant KIND_WITHDRAW = 2;
     uint8 internal constant KIND_FORCE = 3;
+
+    /// The most forced requests an SPN may have pending at once (a bound on what its
+    /// operators must process, and on what a requester can make them process).
+    uint256 public constant MAX_PENDING_FORCED = 256;
 
     enum ForceState {
         None,
@@ -50,6 +55,16 @@ contract Bridge is Initializable, ReentrancyGuard, IMessageRecipient {
         uint256 bond;
     }
 
+    /// What `refundDeposit` is given to match a deposit's commitment: the depositor (`from`),
+    /// and `queueIndex`, the deposit message's index in the Mailbox queue of `spnId`.
+    struct DepositRecord {
+        uint32 spnId;
+        address token;
+        address from;
+        uint256 amount;
+        uint256 queueIndex;
+    }
+
     uint256 public forceBond;
     uint256 public depositCount;
     uint256 public forcedCount;
@@ -59,6 +74,11 @@ contract Bridge is Initializable, ReentrancyGuard, IMessageRecipient {
     mapping(uint256 => ForcedRequest) internal _forced;
     /// Bond refunds the user's account refused when its request was settled.
     mapping(address => uint256) public bondRefunds;
+    /// Forced requests of each SPN neither confirmed nor expired (at most MAX_PENDING_FORCED).
+    mapping(uint32 => uint256) public pendingForced;
+    /// keccak256(abi.encode(spnId, token, from, amount, queueIndex)) of each deposit id.
+    mapping(uint256 => bytes32) public depositCommitment;
+    mapping(uint256 => bool) public depositRefunded;
 
     event Deposited(
         uint32 indexed spnId,
@@ -86,6 +106,16 @@ contract Bridge is Initializable, ReentrancyGuard, IMessageRecipient {
     event ForcedWithdrawalProcessed(uint256 indexed requestId);
     event SpnFrozen(uint32 indexed spnId, uint256 indexed requestId, uint256 slashed);
     event Exited(uint32 indexed spnId, address indexed token, address indexed user, uint256 amount);
+    /// Deposit `depositId` (see Deposited) is message `queueIndex` of the Mailbox queue of
+    /// `spnId`.
+    event DepositQueued(uint256 indexed depositId, uint32 indexed spnId, uint256 queueIndex);
+    event DepositRefunded(
+        uint256 indexed depositId,
+        uint32 indexed spnId,
+        address indexed from,
+        address token,
+        uint256 amount
+    );
 
     error ZeroAmount();
     error InvalidRecipient();
@@ -104,6 +134,10 @@ contract Bridge is Initializable, ReentrancyGuard, IMessageRecipient {
     error NotFrozen(uint32 spnId);
     error AlreadyExited();
     error NoFinalizedState(uint32 spnId);
+    error ForcedQueueFull(uint32 spnId);
+    error InvalidDepositRecord(uint256 depositId);
+    error DepositAlreadyRefunded(uint256 depositId);
+    error DepositWasDelivered(uint256 depositId);
 
     constructor() {
         _disableInitializers();
@@ -152,9 +186,14 @@ contract Bridge is Initializable, ReentrancyGuard, IMessageRecipient {
         }
         escrowed[spnId][token] += amount;
         uint256 n = ++depositCount;
+        // The index the deposit message takes in the SPN's queue: the SPN has credited it
+        // once its inbound count passed it.
+        uint256 queueIndex = Mailbox(Sys.MAILBOX).queueLength(spnId);
+        depositCommitment[n] = keccak256(abi.encode(spnId, token, msg.sender, amount, queueIndex));
         bytes memory body = abi.encode(KIND_DEPOSIT, token, to, amount, n);
         id = Mailbox(Sys.MAILBOX).dispatch(spnId, Message.toBytes32(Sys.SPN_BRIDGE), body);
         emit Deposited(spnId, token, msg.sender, to, amount, id);
+        emit DepositQueued(n, spnId, queueIndex);
     }
 
     // ---- withdrawals (messages from the SPN Bridge) ----
@@ -180,7 +219,8 @@ contract Bridge is Initializable, ReentrancyGuard, IMessageRecipient {
     // ---- escape hatch ----
 
     /// @notice Ask SPN `spnId` to withdraw `amount` of `token` for the caller. Send exactly
-    ///         `forceBond`; it comes back when the request is settled either way.
+    ///         `forceBond`; it comes back when the request is settled either way. At most
+    ///         MAX_PENDING_FORCED requests per SPN may be pending at once.
     function requestForcedWithdrawal(uint32 spnId, address token, uint256 amount)
         external
         payable
@@ -195,6 +235,8 @@ contract Bridge is Initializable, ReentrancyGuard, IMessageRecipient {
         if (st != Registry.Status.Active && st != Registry.Status.Retired) {
             revert SpnNotOpen(spnId);
         }
+        if (pendingForced[spnId] >= MAX_PENDING_FORCED) revert ForcedQueueFull(spnId);
+        pendingForced[spnId] += 1;
         uint64 deadline = uint64(block.timestamp) + reg.params(spnId).forceDelay;
         requestId = ++forcedCount;
         _forced[requestId] = ForcedRequest(
@@ -218,6 +260,7 @@ contract Bridge is Initializable, ReentrancyGuard, IMessageRecipient {
             root, Sys.SPN_BRIDGE, SpnLayout.forcedProcessedSlot(requestId), 1, proof
         );
         r.state = ForceState.Processed;
+        pendingForced[r.spnId] -= 1;
         _refundBond(r.user, r.bond);
         emit ForcedWithdrawalProcessed(requestId);
     }
@@ -231,6 +274,7 @@ contract Bridge is Initializable, ReentrancyGuard, IMessageRecipient {
         if (block.timestamp <= r.deadline) revert DeadlineNotPassed(r.deadline);
         r.state = ForceState.Expired;
         uint32 spnId = r.spnId;
+        pendingForced[spnId] -= 1;
         if (Registry(Sys.REGISTRY).status(spnId) != Registry.Status.Frozen) {
             Management(Sys.MANAGEMENT).freeze(spnId);
         }
@@ -258,6 +302,43 @@ contract Bridge is Initializable, ReentrancyGuard, IMessageRecipient {
         exited[spnId][msg.sender][token] = true;
         _pay(spnId, token, msg.sender, amount);
         emit Exited(spnId, token, msg.sender, amount);
+    }
+
+    /// @notice After a freeze, give deposit `depositId` back to its depositor if the SPN had
+    ///         not taken it in by the last finalized checkpoint: `d` is the deposit (as the
+    ///         Deposited and DepositQueued events tell it) and `proof` shows the SPN Mailbox's
+    ///         `inboundCount` was `inboundCount` in that checkpoint's state; the deposit's
+    ///         queue index must not be below it. Such a deposit is in no provable balance, so
+    ///         it is never paid by `exit` or a withdrawal too. Once per deposit; anyone may
+    ///         call. An SPN frozen before its first checkpoint took in nothing provable:
+    ///         `inboundCount` is then 0 and no proof is checked.
+    function refundDeposit(
+        uint256 depositId,
+        DepositRecord calldata d,
+        uint256 inboundCount,
+        SlotProof calldata proof
+    ) external nonReentrant {
+        Registry reg = Registry(Sys.REGISTRY);
+        if (reg.status(d.spnId) != Registry.Status.Frozen) revert NotFrozen(d.spnId);
+        bytes32 commitment = depositCommitment[depositId];
+        if (
+            commitment == bytes32(0)
+                || commitment
+                    != keccak256(abi.encode(d.spnId, d.token, d.from, d.amount, d.queueIndex))
+        ) revert InvalidDepositRecord(depositId);
+        if (depositRefunded[depositId]) revert DepositAlreadyRefunded(depositId);
+        bytes32 root = reg.latestCheckpoint(d.spnId).stateRoot;
+        if (root == bytes32(0)) {
+            if (inboundCount != 0) revert NoFinalizedState(d.spnId);
+        } else {
+            StateProof.verifySlot(
+                root, Sys.SPN_MAILBOX, SpnLayout.INBOUND_COUNT_SLOT, inboundCount, proof
+            );
+        }
+        if (d.queueIndex < inboundCount) revert DepositWasDelivered(depositId);
+        depositRefunded[depositId] = true;
+        _pay(d.spnId, d.token, d.from, d.amount);
+        emit DepositRefunded(depositId, d.spnId, d.from, d.token, d.amount);
     }
 
     function forcedRequest(uint256 requestId) external view returns (ForcedRequest memory) {

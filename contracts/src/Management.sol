@@ -193,5 +193,12 @@ contract Management is Initializable {
             revert InvalidParams("two epochs must be shorter than the restaking unbonding delay");
         }
         if (p.minStake < minSpnStake) revert InvalidParams("minStake below the network minimum");
+        if (p.slashBps == 0 || p.slashBps > 10_000) {
+            revert InvalidParams("slashBps must be within 1..10000");
+        }
+        if (Sys.isSystem(p.slashTo)) {
+            // Slashed LST sent to a system contract would be stuck there.
+            revert InvalidParams("slashTo may not be a system contract");
+        }
     }
 }

@@ -30,6 +30,8 @@ contract Registry is Initializable {
         uint64 forceDelay; // seconds an SPN has to process a forced withdrawal
         uint64 epochLength; // seconds between validator-set snapshots
         uint256 minStake; // restaked LST needed to become (and rotate while) active
+        uint16 slashBps; // share of each operator's restaked stake slashed on a freeze (1..10000)
+        address slashTo; // who receives slashed LST; address(0) burns it
     }
 
     struct Spn {

@@ -14,8 +14,11 @@ import {SystemAddresses as Sys} from "./lib/SystemAddresses.sol";
 /// @title Restaking
 /// @notice Operators restake the LST to SPNs under one ed25519 key. Stake is kept per
 ///         (SPN, operator) pair; unstaking waits `unbondingDelay` and stays slashable until
-///         withdrawn. Slashing burns the LST: by evidence (one key signed two different
-///         checkpoints for one SPN height) or by the Bridge when an SPN is frozen.
+///         withdrawn. Slashing by evidence (one key signed two different checkpoints for one
+///         SPN height) burns all of the operator's stake in the SPN. When the Bridge freezes an
+///         SPN, every operator of it loses the SPN's `slashBps` share of its active and
+///         unbonding stake (burned, or sent to the SPN's `slashTo`), leaves its operator list,
+///         and the rest unbonds (withdrawable after `unbondingDelay`).
 contract Restaking is Initializable, ReentrancyGuard {
     using SafeERC20 for IERC20;
 
@@ -45,6 +48,11 @@ contract Restaking is Initializable, ReentrancyGuard {
     );
     event Withdrawn(uint32 indexed spnId, address indexed operator, uint256 amount);
     event Slashed(uint32 indexed spnId, address indexed operator, uint256 amount, bytes32 reason);
+    /// A frozen SPN's operators were slashed: `amount` in all, `slashBps` of each operator's
+    /// stake, sent to `slashTo` (address(0): burned).
+    event SpnSlashed(
+        uint32 indexed spnId, bytes32 reason, uint256 amount, uint16 slashBps, address slashTo
+    );
 
     error InvalidKey();
     error AlreadyRegistered();
@@ -136,8 +144,11 @@ contract Restaking is Initializable, ReentrancyGuard {
         uint64 release = releaseAt[spnId][msg.sender];
         if (block.timestamp < release) revert StillUnbonding(release);
         unstakingOf[spnId][msg.sender] = 0;
-        // An operator with nothing left in the SPN gives up its seat in the operator list.
-        if (stakeOf[spnId][msg.sender] == 0) _leave(spnId, msg.sender);
+        // An operator with nothing left in the SPN gives up its seat in the operator list
+        // (an operator of a frozen SPN already left it when it was slashed).
+        if (stakeOf[spnId][msg.sender] == 0 && isOperatorOf[spnId][msg.sender]) {
+            _leave(spnId, msg.sender);
+        }
         IERC20(Sys.LST).safeTransfer(msg.sender, amount);
         emit Withdrawn(spnId, msg.sender, amount);
     }
@@ -169,14 +180,31 @@ contract Restaking is Initializable, ReentrancyGuard {
         slashed = _slash(a.spnId, operator, evidence);
     }
 
-    /// @notice The Bridge slashes every operator of an SPN it freezes.
-    function slashSpn(uint32 spnId, bytes32 reason) external returns (uint256 slashed) {
+    /// @notice The Bridge slashes every operator of an SPN it freezes: the SPN's `slashBps`
+    ///         share of each one's active and of its unbonding stake (rounded up), burned or
+    ///         sent to the SPN's `slashTo`. Each operator leaves the SPN's operator list; what
+    ///         it keeps unbonds and may be withdrawn `unbondingDelay` from now (still slashable
+    ///         by equivocation evidence until then).
+    function slashSpn(uint32 spnId, bytes32 reason)
+        external
+        nonReentrant
+        returns (uint256 slashed)
+    {
         if (msg.sender != Sys.BRIDGE) revert OnlyBridge();
+        Registry.Params memory p = Registry(Sys.REGISTRY).params(spnId);
         address[] storage ops = _operators[spnId];
         // Backwards: each slashed operator leaves the list by swap-and-pop.
         for (uint256 i = ops.length; i > 0; i--) {
-            slashed += _slash(spnId, ops[i - 1], reason);
+            slashed += _slashShare(spnId, ops[i - 1], p.slashBps, reason);
         }
+        if (slashed != 0) {
+            if (p.slashTo == address(0)) {
+                LiquidStake(Sys.LST).burn(slashed);
+            } else {
+                IERC20(Sys.LST).safeTransfer(p.slashTo, slashed);
+            }
+        }
+        emit SpnSlashed(spnId, reason, slashed, p.slashBps, p.slashTo);
     }
 
     function _leave(uint32 spnId, address operator) internal {
@@ -194,6 +222,7 @@ contract Restaking is Initializable, ReentrancyGuard {
         return _operators[spnId];
     }
 
+    /// Burn all of `operator`'s stake in `spnId` (equivocation).
     function _slash(uint32 spnId, address operator, bytes32 reason)
         internal
         returns (uint256 amount)
@@ -205,8 +234,38 @@ contract Restaking is Initializable, ReentrancyGuard {
         stakeOf[spnId][operator] = 0;
         unstakingOf[spnId][operator] = 0;
         totalStake[spnId] -= active;
-        _leave(spnId, operator);
+        // An operator of a frozen SPN left the list when the freeze slashed it.
+        if (isOperatorOf[spnId][operator]) _leave(spnId, operator);
         LiquidStake(Sys.LST).burn(amount);
         emit Slashed(spnId, operator, amount, reason);
+    }
+
+    /// Take `bps` of listed `operator`'s active and pending stake in `spnId` (the caller
+    /// disposes of it), take it off the list and move what is left to unbonding.
+    function _slashShare(uint32 spnId, address operator, uint256 bps, bytes32 reason)
+        internal
+        returns (uint256 amount)
+    {
+        uint256 active = stakeOf[spnId][operator];
+        uint256 pending = unstakingOf[spnId][operator];
+        uint256 fromActive = _share(active, bps);
+        amount = fromActive + _share(pending, bps);
+        uint256 kept = active + pending - amount;
+        stakeOf[spnId][operator] = 0;
+        totalStake[spnId] -= active;
+        unstakingOf[spnId][operator] = kept;
+        _leave(spnId, operator);
+        if (kept != 0) {
+            uint64 release = uint64(block.timestamp + unbondingDelay);
+            releaseAt[spnId][operator] = release;
+            emit Unstaked(spnId, operator, active - fromActive, release);
+        }
+        if (amount != 0) emit Slashed(spnId, operator, amount, reason);
+    }
+
+    /// `bps` basis points of `x`, rounded up (at most `x`).
+    function _share(uint256 x, uint256 bps) internal pure returns (uint256) {
+        if (bps >= 10_000) return x;
+        return (x * bps + 9_999) / 10_000;
     }
 }

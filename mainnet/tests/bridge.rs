@@ -1,12 +1,13 @@
-//! Deposits into the mainnet Bridge: measured escrow per SPN and token, no codeless tokens.
+//! Deposits into the mainnet Bridge: measured escrow per SPN and token, no codeless tokens,
+//! and refunds of those a frozen SPN never took in.
 
 mod common;
 
 use alloy_sol_types::{SolCall, SolValue};
 use common::{assert_ok, assert_reverts_with};
 use pharos_contracts::{self as sc, bridge::Bridge, liquid_stake::LiquidStake, mailbox::Mailbox};
-use pharos_mainnet::system::testkit::{ether, World};
-use spn_primitives::{Address, U256};
+use pharos_mainnet::system::testkit::{ether, SpnState, World};
+use spn_primitives::{keccak256, Address, B256, U256};
 
 const SPN: u32 = 100;
 
@@ -148,4 +149,138 @@ fn deposit_to_an_spn_that_is_not_active_is_rejected() {
     );
     assert_reverts_with::<Bridge::SpnNotOpen>(&out);
     assert_eq!(world.sandbox.balance(sc::BRIDGE), U256::ZERO);
+}
+
+/// The SPN Mailbox's `inboundCount` slot.
+fn inbound_count_slot() -> B256 {
+    B256::from(sc::layout::SPN_MAILBOX_INBOUND_COUNT_SLOT)
+}
+
+fn bridge_proof(p: sc::adaptor::Adaptor::SlotProof) -> Bridge::SlotProof {
+    Bridge::SlotProof {
+        accountRlp: p.accountRlp,
+        accountProof: p.accountProof,
+        storageProof: p.storageProof,
+    }
+}
+
+/// A frozen SPN whose last finalized state (a real trie, proven through the real Merkle
+/// Patricia precompile) shows `taken_in` inbound messages: deposits at queue indices below it
+/// stay with the SPN's balances, the others are refunded to their depositor once. With
+/// `taken_in` 0 the slot is absent and the proof is one of absence.
+#[test]
+fn frozen_spn_refunds_the_deposits_it_never_took_in() {
+    for taken_in in [0u64, 1] {
+        let mut world = World::new();
+        let ops = world.active_spn(SPN, 1, &[10, 10, 10]);
+        let user = world.account(40);
+        let mut records = Vec::new();
+        for (i, amount) in [ether(3), ether(2)].into_iter().enumerate() {
+            let call = Bridge::depositNativeCall {
+                spnId: SPN,
+                to: user,
+            };
+            assert_ok(
+                &world
+                    .sandbox
+                    .transact(user, sc::BRIDGE, amount, call.abi_encode().into()),
+            );
+            let record = Bridge::DepositRecord {
+                spnId: SPN,
+                token: sc::NATIVE_TOKEN,
+                from: user,
+                amount,
+                queueIndex: U256::from(i),
+            };
+            let id = U256::from(i + 1);
+            let commitment = world
+                .sandbox
+                .view(sc::BRIDGE, &Bridge::depositCommitmentCall(id))
+                .unwrap();
+            assert_eq!(commitment, keccak256(record.abi_encode()), "commitment");
+            records.push((id, record));
+        }
+        // The SPN Mailbox's storage as a real one has it: domains, handle gas, inbound count.
+        let mut state = SpnState::new();
+        state.set(sc::SPN_MAILBOX, B256::ZERO, U256::from(SPN));
+        state.set(
+            sc::SPN_MAILBOX,
+            B256::with_last_byte(1),
+            U256::from(1_000_000),
+        );
+        state.set(sc::SPN_MAILBOX, inbound_count_slot(), U256::from(taken_in));
+        let c = sc::CheckpointData {
+            spn_id: SPN,
+            epoch: 1,
+            height: 10,
+            block_hash: keccak256("block-10"),
+            state_root: state.root(),
+        };
+        assert_ok(&world.submit_checkpoint(&c, &[(0, &ops[0]), (1, &ops[1]), (2, &ops[2])]));
+
+        // Not frozen yet: refused.
+        let proof = bridge_proof(state.proof(sc::SPN_MAILBOX, inbound_count_slot()));
+        let refund = |i: usize, count: u64| Bridge::refundDepositCall {
+            depositId: records[i].0,
+            d: records[i].1.clone(),
+            inboundCount: U256::from(count),
+            proof: proof.clone(),
+        };
+        assert_reverts_with::<Bridge::NotFrozen>(&world.sandbox.send(
+            user,
+            sc::BRIDGE,
+            &refund(1, taken_in),
+        ));
+
+        // Freeze through an ignored forced request.
+        let requester = world.account(41);
+        let request = Bridge::requestForcedWithdrawalCall {
+            spnId: SPN,
+            token: sc::NATIVE_TOKEN,
+            amount: ether(1),
+        };
+        let bond = world.params.force_bond;
+        assert_ok(&world.sandbox.transact(
+            requester,
+            sc::BRIDGE,
+            bond,
+            request.abi_encode().into(),
+        ));
+        world.sandbox.warp(301);
+        let freeze = Bridge::freezeCall {
+            requestId: U256::from(1),
+        };
+        assert_ok(&world.sandbox.send(requester, sc::BRIDGE, &freeze));
+
+        // A false count is refused, whichever way it lies.
+        let wrong = if taken_in == 0 { 1 } else { 0 };
+        assert_reverts_with::<StateProof::InvalidStorageProof>(&world.sandbox.send(
+            user,
+            sc::BRIDGE,
+            &refund(1, wrong),
+        ));
+        // Deposit 0 was taken in iff the count passed it; deposit 1 never was.
+        let before = world.sandbox.balance(user);
+        let first = world.sandbox.send(user, sc::BRIDGE, &refund(0, taken_in));
+        if taken_in == 0 {
+            assert_ok(&first);
+        } else {
+            assert_reverts_with::<Bridge::DepositWasDelivered>(&first);
+        }
+        assert_ok(&world.sandbox.send(user, sc::BRIDGE, &refund(1, taken_in)));
+        let refunded = if taken_in == 0 { ether(5) } else { ether(2) };
+        assert_eq!(world.sandbox.balance(user) - before, refunded, "refunded");
+        assert_reverts_with::<Bridge::DepositAlreadyRefunded>(&world.sandbox.send(
+            user,
+            sc::BRIDGE,
+            &refund(1, taken_in),
+        ));
+        assert_eq!(escrowed(&mut world, sc::NATIVE_TOKEN), ether(5) - refunded);
+    }
+}
+
+alloy_sol_types::sol! {
+    library StateProof {
+        error InvalidStorageProof();
+    }
 }

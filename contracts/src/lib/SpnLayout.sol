@@ -12,6 +12,11 @@ library SpnLayout {
     bytes32 internal constant BALANCES = keccak256("pharos.spn.bridge.balances");
     /// Base of the SPN Bridge forced requests: `processed[requestId] = 1` once processed.
     bytes32 internal constant FORCED_PROCESSED = keccak256("pharos.spn.bridge.forced");
+    /// `SpnMailbox.inboundCount` (the number of inbound messages processed, i.e. the next
+    /// inbound queue index), from the compiler's storage layout: slot 0 packs the domains
+    /// and `lastMainnetBlock`, slot 1 is `handleGas` (Initializable keeps its state in an
+    /// ERC-7201 slot). test/DepositRefund.t.sol checks it against a real SpnMailbox.
+    bytes32 internal constant INBOUND_COUNT_SLOT = bytes32(uint256(2));
 
     function outboxSlot(bytes32 messageId) internal pure returns (bytes32) {
         return keccak256(abi.encode(messageId, OUTBOX));

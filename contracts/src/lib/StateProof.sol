@@ -47,7 +47,8 @@ library StateProof {
     }
 
     /// @notice Verify that slot `slot` holds `value` under the account storage root
-    ///         `storageRoot` (as `verifyAccount` returns it).
+    ///         `storageRoot` (as `verifyAccount` returns it). A zero slot is not in the trie:
+    ///         `value` 0 takes a proof of absence.
     function verifyStorage(
         bytes32 storageRoot,
         bytes32 slot,
@@ -55,7 +56,13 @@ library StateProof {
         bytes[] calldata storageProof
     ) internal view {
         if (!MerklePatricia.verify(
-                storageRoot, keccak256(abi.encode(slot)), Rlp.encodeUint(value), storageProof
+                storageRoot, keccak256(abi.encode(slot)), storageLeaf(value), storageProof
             )) revert InvalidStorageProof();
+    }
+
+    /// @notice The leaf value the storage trie holds for `value`: its RLP, or nothing for 0
+    ///         (zero slots are deleted).
+    function storageLeaf(uint256 value) internal pure returns (bytes memory) {
+        return value == 0 ? bytes("") : Rlp.encodeUint(value);
     }
 }

@@ -11,9 +11,8 @@ import {Restaking} from "../../src/Restaking.sol";
 import {Staking} from "../../src/Staking.sol";
 import {Checkpoint, CheckpointDigest} from "../../src/lib/Checkpoint.sol";
 import {Message} from "../../src/lib/Message.sol";
-import {Rlp} from "../../src/lib/Rlp.sol";
 import {SpnLayout} from "../../src/lib/SpnLayout.sol";
-import {SlotProof} from "../../src/lib/StateProof.sol";
+import {SlotProof, StateProof} from "../../src/lib/StateProof.sol";
 import {SystemAddresses as Sys} from "../../src/lib/SystemAddresses.sol";
 import {Cheats} from "./Cheats.sol";
 import {Lists} from "./Lists.sol";
@@ -58,7 +57,9 @@ abstract contract SystemHelpers is Cheats, Lists {
             quorumBps: 6667,
             forceDelay: FORCE_DELAY,
             epochLength: EPOCH_LENGTH,
-            minStake: MIN_SPN_STAKE
+            minStake: MIN_SPN_STAKE,
+            slashBps: 10_000,
+            slashTo: address(0)
         });
     }
 
@@ -252,7 +253,7 @@ abstract contract SystemHelpers is Cheats, Lists {
         bytes32 storageRoot = _storageRootFor(stateRoot, account);
         bytes memory accountRlp = _accountRlp(storageRoot);
         mpt.allow(stateRoot, keccak256(abi.encodePacked(account)), accountRlp);
-        mpt.allow(storageRoot, keccak256(abi.encode(slot)), Rlp.encodeUint(value));
+        mpt.allow(storageRoot, keccak256(abi.encode(slot)), StateProof.storageLeaf(value));
         return SlotProof(accountRlp, _oneNode(hex"01"), _oneNode(hex"02"));
     }
 

@@ -200,7 +200,8 @@ impl World {
 }
 
 /// SPN parameters that fit the dev chain: checkpoint every 10 blocks, 2/3 quorum, a 5-minute
-/// force delay, 4-minute epochs (two fit in the dev unbonding delay), `min_stake`.
+/// force delay, 4-minute epochs (two fit in the dev unbonding delay), `min_stake`; a freeze
+/// slashes all restaked stake and burns it.
 pub fn default_spn_params(min_stake: U256) -> management::Registry::Params {
     management::Registry::Params {
         checkpointInterval: 10,
@@ -208,6 +209,8 @@ pub fn default_spn_params(min_stake: U256) -> management::Registry::Params {
         forceDelay: 300,
         epochLength: 240,
         minStake: min_stake,
+        slashBps: 10_000,
+        slashTo: Address::ZERO,
     }
 }
 

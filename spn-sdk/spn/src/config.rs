@@ -90,6 +90,13 @@ pub struct RegisterConfig {
         deserialize_with = "decimal::deserialize"
     )]
     pub min_stake: U256,
+    /// Share of each operator's restaked stake (active and unbonding) slashed when the SPN is
+    /// frozen, in basis points (1..=10000); the rest unbonds.
+    #[serde(default = "default_slash_bps")]
+    pub slash_bps: u16,
+    /// Who receives the slashed LST; absent (the default) burns it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slash_to: Option<Address>,
 }
 
 /// The consensus kinds an SPN registers with (the Registry's `ConsensusKind`).
@@ -129,6 +136,8 @@ impl Default for RegisterConfig {
             force_delay_s: default_force_delay_s(),
             epoch_length_s: default_epoch_length_s(),
             min_stake: default_min_stake(),
+            slash_bps: default_slash_bps(),
+            slash_to: None,
         }
     }
 }
@@ -150,8 +159,36 @@ impl RegisterConfig {
         if self.min_stake.is_zero() {
             return bad("register.min_stake must be positive");
         }
+        if !(1..=10_000).contains(&self.slash_bps) {
+            return bad("register.slash_bps must be within 1..=10000");
+        }
+        if self.slash_to.is_some_and(is_system_contract) {
+            return bad("register.slash_to may not be a system contract (omit it to burn)");
+        }
         Ok(())
     }
+}
+
+/// The mainnet's and the SPN's system contracts (`SystemAddresses.isSystem`).
+fn is_system_contract(a: Address) -> bool {
+    use pharos_contracts as sc;
+    [
+        sc::REGISTRY,
+        sc::MANAGEMENT,
+        sc::STAKING,
+        sc::LST,
+        sc::RESTAKING,
+        sc::ADAPTOR,
+        sc::MAILBOX,
+        sc::BRIDGE,
+        sc::SPN_MAILBOX,
+        sc::SPN_BRIDGE,
+    ]
+    .contains(&a)
+}
+
+fn default_slash_bps() -> u16 {
+    10_000
 }
 
 fn default_quorum_bps() -> u16 {
@@ -330,6 +367,7 @@ mod tests {
             (r.quorum_bps, r.force_delay_s, r.epoch_length_s),
             (6667, 300, 240)
         );
+        assert_eq!((r.slash_bps, r.slash_to), (10_000, None));
         assert_eq!(r.min_stake, U256::from(10u64).pow(U256::from(18u64)));
         let text = c.to_toml();
         assert!(
@@ -337,6 +375,31 @@ mod tests {
             "{text}"
         );
         assert_eq!(SpnConfig::from_toml(&text).unwrap(), c);
+    }
+
+    #[test]
+    fn register_section_slashing_round_trips() {
+        let base = "spn_id = 7\nname = \"demo\"\nmainnet_rpc = \"http://127.0.0.1:8545\"\nmainnet_chain_id = 31337\n[register]\n";
+        let c = SpnConfig::from_toml(&format!(
+            "{base}slash_bps = 2500\nslash_to = \"0x0000000000000000000000000000000000007ea5\"\n"
+        ))
+        .unwrap();
+        let r = c.register.clone().unwrap();
+        assert_eq!(r.slash_bps, 2500);
+        assert_eq!(
+            r.slash_to,
+            Some(
+                "0x0000000000000000000000000000000000007ea5"
+                    .parse()
+                    .unwrap()
+            )
+        );
+        assert_eq!(SpnConfig::from_toml(&c.to_toml()).unwrap(), c);
+        // The edges are accepted.
+        for bps in [1, 10_000] {
+            let c = SpnConfig::from_toml(&format!("{base}slash_bps = {bps}\n")).unwrap();
+            assert_eq!(c.register.unwrap().slash_bps, bps);
+        }
     }
 
     #[test]
@@ -349,6 +412,13 @@ mod tests {
             ("epoch_length_s = 0", "epoch_length_s"),
             ("min_stake = \"0\"", "min_stake"),
             ("min_stake = \"1 ether\"", "min_stake"),
+            ("slash_bps = 0", "slash_bps"),
+            ("slash_bps = 10001", "slash_bps"),
+            (
+                "slash_to = \"0x0000000000000000000000000000000000001005\"",
+                "slash_to",
+            ),
+            ("slash_to = \"treasury\"", "slash_to"),
             ("extra = 1", "extra"),
         ] {
             let e = SpnConfig::from_toml(&format!("{base}{line}\n")).unwrap_err();
