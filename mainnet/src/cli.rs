@@ -274,12 +274,14 @@ async fn run(args: RunArgs) -> Result<()> {
         },
         beneficiary: Address::ZERO,
     };
-    let node = NodeBuilder::new(spec.clone(), config)
+    let mut builder = NodeBuilder::new(spec.clone(), config)
         .with_consensus(solo)
-        .with_extensions(std::sync::Arc::new(MainnetExtensions))
-        .launch()
-        .await
-        .wrap_err("node failed to start")?;
+        .with_extensions(std::sync::Arc::new(MainnetExtensions));
+    if args.dev {
+        // Deadlines (forced withdrawals, epochs) can be rehearsed: evm_increaseTime, evm_mine.
+        builder = builder.with_dev_time_warp(spn_node::Clock::default());
+    }
+    let node = builder.launch().await.wrap_err("node failed to start")?;
     let rpc = node.rpc_addr;
     if let Some(path) = &args.addr_file {
         std::fs::write(path, rpc.to_string()).wrap_err("cannot write --http.addr-file")?;

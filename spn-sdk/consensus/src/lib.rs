@@ -48,6 +48,8 @@ pub enum Event {
         /// Its number.
         number: u64,
     },
+    /// Someone asked for a block now, even an empty one (`evm_mine` on a dev chain).
+    MineRequested,
 }
 
 /// Something the engine asks the node to do.

@@ -31,6 +31,8 @@ pub struct Solo {
     building: Option<u64>,
     /// Transactions arrived while a block was being built.
     pending_while_building: bool,
+    /// A block was asked for: the next one is committed even when empty.
+    mine_requested: bool,
     timer: u64,
 }
 
@@ -42,6 +44,7 @@ impl Solo {
             head: 0,
             building: None,
             pending_while_building: false,
+            mine_requested: false,
             timer: 0,
         }
     }
@@ -97,14 +100,20 @@ impl Consensus for Solo {
                     }
                 }
             }
+            Event::MineRequested => {
+                self.mine_requested = true;
+                self.build(true, &mut out);
+            }
             Event::BlockBuilt {
                 number,
                 hash,
                 tx_count,
             } => {
                 if self.building == Some(number) {
-                    let empty_unwanted =
-                        tx_count == 0 && self.config.on_demand && self.config.block_time_ms == 0;
+                    let empty_unwanted = tx_count == 0
+                        && self.config.on_demand
+                        && self.config.block_time_ms == 0
+                        && !self.mine_requested;
                     if empty_unwanted {
                         self.building = None;
                         out.push(Action::DiscardBlock { number });
@@ -123,6 +132,7 @@ impl Consensus for Solo {
                 if self.building == Some(number) {
                     self.building = None;
                     self.head = number;
+                    self.mine_requested = false;
                     let timer_driven = self.config.block_time_ms > 0;
                     if timer_driven {
                         self.schedule(&mut out);
@@ -148,6 +158,36 @@ mod tests {
             hash: [number as u8; 32],
             tx_count,
         }
+    }
+
+    #[test]
+    fn mine_requested_commits_an_empty_block_in_dev_mode_once() {
+        let mut solo = Solo::new(SoloConfig {
+            block_time_ms: 0,
+            on_demand: true,
+        });
+        solo.on_event(Event::Started { head: 0 });
+        assert_eq!(
+            solo.on_event(Event::MineRequested),
+            vec![Action::BuildBlock {
+                number: 1,
+                allow_empty: true
+            }]
+        );
+        assert_eq!(
+            solo.on_event(built(1, 0)),
+            vec![Action::CommitBlock {
+                number: 1,
+                hash: [1; 32]
+            }]
+        );
+        solo.on_event(Event::BlockCommitted { number: 1 });
+        // The request is used up: the next empty block on demand is discarded again.
+        solo.on_event(Event::TransactionsPending);
+        assert_eq!(
+            solo.on_event(built(2, 0)),
+            vec![Action::DiscardBlock { number: 2 }]
+        );
     }
 
     #[test]

@@ -8,7 +8,7 @@ use revm::context::{result::EVMError, CfgEnv, Context};
 use revm::handler::EthPrecompiles;
 use revm::primitives::hardfork::SpecId;
 use revm::{ExecuteCommitEvm, MainBuilder, MainContext, MainnetEvm, SystemCallCommitEvm};
-use spn_primitives::{Bloom, RecoveredTx, StateChangeset, StateView, StoredReceipt, B256};
+use spn_primitives::{Bloom, Log, RecoveredTx, StateChangeset, StateView, StoredReceipt, B256};
 use std::sync::Arc;
 use tracing::{debug, warn};
 
@@ -23,8 +23,11 @@ pub struct ExecutedBlock {
     pub rejected: Vec<(B256, String)>,
     /// Total gas used.
     pub gas_used: u64,
-    /// The block's logs bloom.
+    /// The block's logs bloom (transactions' and system calls' logs).
     pub logs_bloom: Bloom,
+    /// Logs of the system calls run before the transactions (e.g. inbound messages
+    /// delivered on an SPN); they have no receipt, and are served by `eth_getLogs`.
+    pub system_logs: Vec<Log>,
     /// Every state change of the block.
     pub changes: StateChangeset,
 }
@@ -108,7 +111,12 @@ impl Executor {
             let mut evm = self.build_evm(&mut overlay, block, self.cfg());
             for call in calls {
                 match evm.system_call_commit(call.target, call.data.clone()) {
-                    Ok(result) if result.is_success() => {}
+                    Ok(result) if result.is_success() => {
+                        for log in result.logs() {
+                            out.logs_bloom.accrue_log(log);
+                        }
+                        out.system_logs.extend(result.into_logs());
+                    }
                     Ok(result) if call.required => {
                         return Err(ExecError::SystemCall {
                             target: call.target,

@@ -1,8 +1,9 @@
 //! Share the running chain's state between the block producer and the RPC server.
 
+use crate::clock::Clock;
 use crate::error::NodeError;
 use crate::metrics::Metrics;
-use crate::producer::{build_block, next_base_fee, next_block_input, BuiltBlock, PoolReader};
+use crate::producer::{build_block_at, next_base_fee, next_block_input, BuiltBlock, PoolReader};
 use parking_lot::RwLock;
 use spn_consensus::Event;
 use spn_execution::{BlockInput, Executor};
@@ -36,6 +37,8 @@ pub(crate) struct NodeInner {
     pub metrics: Arc<Metrics>,
     /// Where transactions submitted here go to be gossiped to the other validators (`poa`).
     pub tx_gossip: std::sync::OnceLock<mpsc::Sender<RecoveredTx>>,
+    /// The chain's clock (a dev chain can warp it forward).
+    pub clock: Clock,
 }
 
 impl NodeInner {
@@ -77,13 +80,14 @@ impl NodeInner {
     /// Builds the next block on the current head from the pool (not committed).
     pub fn build_next(&self) -> Result<BuiltBlock, NodeError> {
         let head = self.head.read().clone();
-        build_block(
+        build_block_at(
             &self.store,
             &self.executor,
             &self.pool,
             &head.header,
             head.hash,
             self.beneficiary,
+            self.clock.now_secs(),
         )
     }
 
@@ -131,7 +135,12 @@ impl ChainBackend for NodeInner {
 
     fn next_block_input(&self) -> BlockInput {
         let head = self.head.read();
-        next_block_input(&head.header, head.hash, self.beneficiary)
+        next_block_input(
+            &head.header,
+            head.hash,
+            self.beneficiary,
+            self.clock.now_secs(),
+        )
     }
 
     fn submit_transaction(&self, tx: RecoveredTx) -> Result<B256, SubmitError> {

@@ -1,6 +1,7 @@
 //! Assemble a node from a chain spec, a consensus engine and extensions, and run it.
 
 use crate::backend::{Head, NodeInner};
+use crate::clock::Clock;
 use crate::error::NodeError;
 use crate::genesis::init_genesis;
 use crate::metrics::Metrics;
@@ -44,6 +45,7 @@ pub struct NodeBuilder {
     consensus: Engine,
     extensions: Arc<dyn ChainExtensions>,
     rpc_methods: Option<spn_rpc::Methods>,
+    clock: Option<Clock>,
 }
 
 /// The consensus a node runs: an event-driven engine without networking (`solo`), or `poa`
@@ -101,7 +103,15 @@ impl NodeBuilder {
             consensus: Solo::new(SoloConfig::default()).into(),
             extensions: Arc::new(NoExtensions),
             rpc_methods: None,
+            clock: None,
         }
+    }
+
+    /// Lets the chain's clock be warped forward over RPC (`evm_increaseTime`, `evm_mine`):
+    /// for dev chains only, where deadlines of hours are rehearsed in seconds.
+    pub fn with_dev_time_warp(mut self, clock: Clock) -> Self {
+        self.clock = Some(clock);
+        self
     }
 
     /// Chooses the consensus engine: `solo` ([`Solo`]) or `poa` ([`PoaSetup`]).
@@ -130,8 +140,10 @@ impl NodeBuilder {
             mut config,
             consensus,
             extensions,
-            rpc_methods,
+            mut rpc_methods,
+            clock,
         } = self;
+        let warp = clock.is_some();
         let store = {
             let dir = config.datadir.clone();
             let opts = config.store.clone();
@@ -167,7 +179,15 @@ impl NodeBuilder {
             pending_signalled: Default::default(),
             metrics: metrics.clone(),
             tx_gossip: Default::default(),
+            clock: clock.unwrap_or_default(),
         });
+        if warp {
+            let mut methods = rpc_methods.take().unwrap_or_default();
+            methods
+                .merge(crate::dev_rpc::methods(inner.clone()).map_err(NodeError::Rpc)?)
+                .map_err(|e| NodeError::Rpc(e.to_string()))?;
+            rpc_methods = Some(methods);
+        }
         let backend: Arc<dyn ChainBackend> = inner.clone();
         let (rpc_addr, rpc) = spn_rpc::start(config.rpc.clone(), backend, rpc_methods)
             .await

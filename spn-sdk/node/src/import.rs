@@ -230,6 +230,7 @@ pub fn import_block(
     Ok(BuiltBlock {
         block: resealed,
         receipts: executed.receipts,
+        system_logs: executed.system_logs,
         prepared,
         rejected: Vec::new(),
     })

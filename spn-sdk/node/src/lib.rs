@@ -6,6 +6,8 @@
 
 mod backend;
 mod builder;
+mod clock;
+mod dev_rpc;
 mod error;
 mod genesis;
 mod import;
@@ -15,6 +17,7 @@ mod producer;
 mod shutdown;
 
 pub use builder::{Engine, NodeBuilder, NodeConfig, NodeHandle};
+pub use clock::Clock;
 pub use error::NodeError;
 pub use genesis::{genesis_changeset, init_genesis};
 pub use import::{check_header, import_block, ImportError, MAX_FUTURE_SECS};

@@ -9,12 +9,11 @@ use spn_primitives::{
         EMPTY_OMMER_ROOT_HASH,
     },
     eips::eip1559::BaseFeeParams,
-    keccak256, Address, Bytes, CommittedBlock, Header, RecoveredTx, SealedBlock, StateView,
+    keccak256, Address, Bytes, CommittedBlock, Header, Log, RecoveredTx, SealedBlock, StateView,
     StoredReceipt, B256, U256,
 };
 use spn_storage::{PreparedState, Store};
 use std::collections::BTreeSet;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 /// A built, executed block that is not committed yet.
 #[derive(Debug)]
@@ -23,6 +22,8 @@ pub struct BuiltBlock {
     pub block: SealedBlock,
     /// Its receipts.
     pub receipts: Vec<StoredReceipt>,
+    /// Logs of its system calls (no receipt; served by `eth_getLogs`).
+    pub system_logs: Vec<Log>,
     /// Its state writes and root.
     pub prepared: PreparedState,
     /// Pool transactions that could not be included, with why.
@@ -49,22 +50,16 @@ pub fn next_base_fee(parent: &Header) -> u64 {
         .max(1)
 }
 
-pub(crate) fn now_secs() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or_default()
-}
-
-/// The environment of the block after `parent`.
+/// The environment of the block after `parent`, built at `now_secs` on the node's clock.
 pub(crate) fn next_block_input(
     parent: &Header,
     parent_hash: B256,
     beneficiary: Address,
+    now_secs: u64,
 ) -> BlockInput {
     BlockInput {
         number: parent.number + 1,
-        timestamp: now_secs().max(parent.timestamp),
+        timestamp: now_secs.max(parent.timestamp),
         beneficiary,
         gas_limit: parent.gas_limit,
         base_fee: next_base_fee(parent),
@@ -102,8 +97,9 @@ pub fn seal_block(
     SealedBlock::new(header, executed.transactions.clone())
 }
 
-/// Selects transactions from the pool, executes them on the latest state, and seals the block.
-/// The chain's extensions choose its extra data (what it is derived from).
+/// Selects transactions from the pool, executes them on the latest state, and seals the block,
+/// stamped with the system time. The chain's extensions choose its extra data (what it is
+/// derived from).
 pub fn build_block(
     store: &Store,
     executor: &Executor,
@@ -112,7 +108,21 @@ pub fn build_block(
     parent_hash: B256,
     beneficiary: Address,
 ) -> Result<BuiltBlock, NodeError> {
-    let mut input = next_block_input(parent, parent_hash, beneficiary);
+    let now = crate::clock::system_secs();
+    build_block_at(store, executor, pool, parent, parent_hash, beneficiary, now)
+}
+
+/// [`build_block`] at `now_secs` on the node's clock (which a dev chain may warp).
+pub(crate) fn build_block_at(
+    store: &Store,
+    executor: &Executor,
+    pool: &Mempool<RecoveredTx>,
+    parent: &Header,
+    parent_hash: B256,
+    beneficiary: Address,
+    now_secs: u64,
+) -> Result<BuiltBlock, NodeError> {
+    let mut input = next_block_input(parent, parent_hash, beneficiary, now_secs);
     input.extra_data = executor.next_extra_data(store);
     let txs = pool.best(input.gas_limit, u128::from(input.base_fee));
     let executed = executor.execute_block(store, &input, txs)?;
@@ -121,6 +131,7 @@ pub fn build_block(
     Ok(BuiltBlock {
         block,
         receipts: executed.receipts,
+        system_logs: executed.system_logs,
         prepared,
         rejected: executed.rejected,
     })
@@ -132,7 +143,12 @@ pub fn commit_block(
     pool: &Mempool<RecoveredTx>,
     built: BuiltBlock,
 ) -> Result<CommittedBlock, NodeError> {
-    store.commit_block(&built.block, &built.receipts, built.prepared)?;
+    store.commit_block_with_system_logs(
+        &built.block,
+        &built.receipts,
+        &built.system_logs,
+        built.prepared,
+    )?;
     let senders: BTreeSet<Address> = built.block.transactions.iter().map(|t| t.sender).collect();
     let senders: Vec<Address> = senders.into_iter().collect();
     pool.on_block_committed(&PoolReader(store), &senders);

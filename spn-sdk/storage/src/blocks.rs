@@ -92,6 +92,18 @@ impl Store {
         receipts: &[StoredReceipt],
         prepared: PreparedState,
     ) -> Result<()> {
+        self.commit_block_with_system_logs(block, receipts, &[], prepared)
+    }
+
+    /// [`Store::commit_block`], keeping also the logs of the block's system calls (which have
+    /// no receipt) for [`Store::logs`].
+    pub fn commit_block_with_system_logs(
+        &self,
+        block: &SealedBlock,
+        receipts: &[StoredReceipt],
+        system_logs: &[Log],
+        prepared: PreparedState,
+    ) -> Result<()> {
         if let Some((head, _)) = self.head()? {
             if block.number() != head + 1 {
                 return Err(StoreError::Mismatch(format!(
@@ -167,10 +179,18 @@ impl Store {
             loc[8..].copy_from_slice(&(i as u32).to_be_bytes());
             batch.put_cf(tx_index, tx.hash.as_slice(), loc);
         }
+        if !system_logs.is_empty() {
+            batch.put_cf(
+                self.cf(tables::RECEIPTS)?,
+                system_logs_key(block.number()),
+                encode_receipts(&[system_receipt(system_logs)]),
+            );
+        }
         let log_index = self.cf(tables::LOG_INDEX)?;
         let emitters: BTreeSet<Address> = receipts
             .iter()
             .flat_map(|r| r.logs.iter().map(|l| l.address))
+            .chain(system_logs.iter().map(|l| l.address))
             .collect();
         for address in emitters {
             let mut key = address.as_slice().to_vec();
@@ -237,6 +257,18 @@ impl Store {
             .get_pinned_cf(cf, num_key(number))?
             .map(|v| decode_receipts(&v))
             .transpose()
+    }
+
+    /// The logs of block `number`'s system calls (empty if none).
+    pub fn system_logs(&self, number: u64) -> Result<Vec<Log>> {
+        let cf = self.cf(tables::RECEIPTS)?;
+        match self.db.get_pinned_cf(cf, system_logs_key(number))? {
+            None => Ok(Vec::new()),
+            Some(v) => Ok(decode_receipts(&v)?
+                .into_iter()
+                .flat_map(|r| r.logs)
+                .collect()),
+        }
     }
 
     /// Where a transaction was included.
@@ -311,7 +343,43 @@ impl Store {
                     log_index += 1;
                 }
             }
+            // System calls' logs come after the transactions' (so receipts keep their log
+            // indexes), with no transaction: a zero hash and the index past the last.
+            for log in self.system_logs(number)? {
+                if query.matches(&log) {
+                    out.push(FoundLog {
+                        log,
+                        block_number: number,
+                        block_hash: hash,
+                        block_timestamp: header.timestamp,
+                        tx_hash: B256::ZERO,
+                        tx_index: body.len() as u64,
+                        log_index,
+                    });
+                }
+                log_index += 1;
+            }
         }
         Ok(out)
+    }
+}
+
+/// The key of a block's system-call logs in the receipts table (after the block's receipts).
+fn system_logs_key(number: u64) -> [u8; 9] {
+    let mut key = [0u8; 9];
+    key[..8].copy_from_slice(&num_key(number));
+    key[8] = b's';
+    key
+}
+
+/// System-call logs stored in the receipt encoding.
+fn system_receipt(logs: &[Log]) -> StoredReceipt {
+    StoredReceipt {
+        tx_type: 0,
+        success: true,
+        cumulative_gas_used: 0,
+        gas_used: 0,
+        logs: logs.to_vec(),
+        contract_address: None,
     }
 }

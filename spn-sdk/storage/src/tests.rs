@@ -102,3 +102,43 @@ fn a_block_that_does_not_extend_the_head_is_refused_and_changes_nothing() {
     assert_eq!(store.account(&Address::repeat_byte(9)).expect("read"), None);
     store.check_consistency().expect("still consistent");
 }
+
+#[test]
+fn system_call_logs_are_found_by_address_after_the_transactions_logs() {
+    use crate::LogQuery;
+    use spn_primitives::{Log, LogData};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(dir.path(), &opts()).expect("open");
+    let parent = genesis(&store);
+    let emitter = Address::repeat_byte(0x20);
+    let log = Log {
+        address: emitter,
+        data: LogData::new_unchecked(vec![B256::repeat_byte(7)], vec![1, 2, 3].into()),
+    };
+    let prepared = store.prepare_state(&funded(5)).expect("prepare");
+    let header = Header {
+        number: 1,
+        parent_hash: parent.hash,
+        state_root: prepared.state_root,
+        ..Default::default()
+    };
+    let block = SealedBlock::new(header, Vec::new());
+    store
+        .commit_block_with_system_logs(&block, &[], std::slice::from_ref(&log), prepared)
+        .expect("commit");
+    assert_eq!(store.system_logs(1).expect("read"), vec![log.clone()]);
+    assert!(store.system_logs(0).expect("read").is_empty());
+    assert_eq!(store.receipts(1).expect("receipts"), Some(vec![]));
+    let found = store
+        .logs(&LogQuery {
+            from: 0,
+            to: 1,
+            addresses: vec![emitter],
+            topics: vec![],
+        })
+        .expect("logs");
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].log, log);
+    assert_eq!(found[0].block_number, 1);
+    assert_eq!(found[0].tx_hash, B256::ZERO);
+}

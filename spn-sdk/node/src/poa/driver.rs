@@ -10,7 +10,7 @@ use super::PoaSetup;
 use crate::backend::NodeInner;
 use crate::error::NodeError;
 use crate::import::import_block;
-use crate::producer::{commit_block, now_secs, BuiltBlock};
+use crate::producer::{commit_block, BuiltBlock};
 use spn_consensus::poa::{
     Decision, Lock, Poa, PoaAction, PoaEvent, PoaMessage, Rejection, ValidatorSet,
 };
@@ -567,7 +567,7 @@ async fn import_when_ready(
     loop {
         let (node, block) = (node.clone(), block.clone());
         let result = tokio::task::spawn_blocking(move || {
-            import_block(&node.store, &node.executor, &block, now_secs())
+            import_block(&node.store, &node.executor, &block, node.clock.now_secs())
         })
         .await
         .map_err(|e| e.to_string())?;
