@@ -58,6 +58,16 @@ pub struct WithdrawArgs {
     /// The account paid on the mainnet (default: the sender).
     #[arg(long, value_name = "0xADDRESS")]
     pub to: Option<Address>,
+    /// Escape hatch: request the withdrawal on the mainnet (--rpc is the mainnet), which the
+    /// SPN must process before a deadline or be frozen, then watch the deadline.
+    #[arg(long, requires = "spn")]
+    pub force: bool,
+    /// With --force: the SPN holding the funds.
+    #[arg(long, value_name = "ID", requires = "force")]
+    pub spn: Option<u32>,
+    /// With --force: return once the request is sent instead of watching the deadline.
+    #[arg(long, requires = "force")]
+    pub no_wait: bool,
 }
 
 /// Deposits on the mainnet Bridge and prints what it escrowed and the message to the SPN.

@@ -2,6 +2,9 @@
 
 mod amount;
 mod bridge;
+mod devnet;
+mod exit;
+mod forced;
 mod node;
 mod register;
 mod relayer;
@@ -75,11 +78,19 @@ enum Command {
     Send(send::SendArgs),
     /// Deposit native coin or an ERC-20 on the mainnet Bridge to an account on an SPN.
     Deposit(bridge::DepositArgs),
-    /// Withdraw bridged assets from an SPN (--rpc) to the mainnet.
+    /// Withdraw bridged assets from an SPN (--rpc) to the mainnet; with --force, ask the
+    /// mainnet (--rpc) to make a censoring or dead SPN pay, and watch the deadline.
     Withdraw(bridge::WithdrawArgs),
+    /// Freeze an SPN that left a forced withdrawal unproven past its deadline (anyone may).
+    Freeze(forced::FreezeArgs),
+    /// Take your balance out of a frozen SPN, proven at its last finalized checkpoint.
+    Exit(exit::ExitArgs),
     /// Run a relayer: SPN checkpoints and messages to the mainnet.
     #[command(subcommand)]
     Relayer(relayer::RelayerCommand),
+    /// Local dev chain tools: `spn devnet warp 1d` moves the dev mainnet's clock forward.
+    #[command(subcommand)]
+    Devnet(devnet::DevnetCommand),
     /// Show every hop of a cross-network message (--rpc is the mainnet), and why it waits.
     Trace(trace::TraceArgs),
 }
@@ -108,9 +119,10 @@ fn main() {
     };
     let result = runtime.block_on(async {
         match cli.command {
-            Command::Status(args) => match args.spn {
-                Some(id) => status::run_spn(&globals.rpc, id, globals.json).await,
-                None => status::run(&globals.rpc, globals.json).await,
+            Command::Status(args) => match (args.spn, args.request) {
+                (_, Some(id)) => forced::status(&globals.rpc, id, globals.json).await,
+                (Some(id), None) => status::run_spn(&globals.rpc, id, globals.json).await,
+                (None, None) => status::run(&globals.rpc, globals.json).await,
             },
             Command::Node(command) => {
                 init_logging();
@@ -121,11 +133,15 @@ fn main() {
             Command::Unstake(args) => restake::unstake(args, &globals).await,
             Command::Send(args) => send::run(args, &globals).await,
             Command::Deposit(args) => bridge::deposit(args, &globals).await,
+            Command::Withdraw(args) if args.force => forced::request(args, &globals).await,
             Command::Withdraw(args) => bridge::withdraw(args, &globals).await,
+            Command::Freeze(args) => forced::freeze(args, &globals).await,
+            Command::Exit(args) => exit::run(args, &globals).await,
             Command::Relayer(command) => {
                 init_logging();
                 relayer::run(command, globals.private_key.clone()).await
             }
+            Command::Devnet(command) => devnet::run(command, &globals.rpc, globals.json).await,
             Command::Trace(args) => {
                 let mainnet = globals.rpc_given.then(|| globals.rpc.clone());
                 trace::run(args, mainnet, globals.json).await

@@ -34,6 +34,10 @@ pub struct RunArgs {
     /// Serve Prometheus metrics on this port.
     #[arg(long = "metrics.port")]
     pub metrics_port: Option<u16>,
+    /// Misbehave for escape-hatch rehearsals: never derive forced-withdrawal requests (nor
+    /// anything queued after them). Only a `solo` SPN accepts its own such blocks.
+    #[arg(long, hide = true)]
+    pub censor_forced_withdrawals: bool,
 }
 
 /// Reads and validates an SPN config file, naming the file in every error.
@@ -59,6 +63,7 @@ async fn run_node(args: RunArgs) -> Result<()> {
         metrics_addr: args
             .metrics_port
             .map(|p| SocketAddr::new(args.http_addr, p)),
+        censor_forced_withdrawals: args.censor_forced_withdrawals,
     };
     if config.consensus() == spn_chain::SpnConsensus::Poa {
         println!(

@@ -42,6 +42,9 @@ pub struct StatusArgs {
     /// finalized checkpoint, messages queued for it and the Bridge's escrow.
     #[arg(long, value_name = "ID")]
     pub spn: Option<u32>,
+    /// Show a forced-withdrawal request: its state, deadline and what can happen next.
+    #[arg(long, value_name = "ID", conflicts_with = "spn")]
+    pub request: Option<u64>,
 }
 
 const STATUS_NAMES: [&str; 5] = ["unregistered", "registered", "active", "frozen", "retired"];

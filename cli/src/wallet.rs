@@ -42,6 +42,14 @@ impl Chain {
         })
     }
 
+    /// A read-only connection to `url`.
+    pub async fn connect(url: &str) -> Result<Self> {
+        let provider = ProviderBuilder::new()
+            .connect_http(parse_url(url)?)
+            .erased();
+        Self::with(url, provider).await
+    }
+
     /// True if `address` holds code on this chain.
     pub async fn has_code(&self, address: Address) -> Result<bool> {
         let code = self

@@ -16,6 +16,7 @@ mod batch;
 mod checkpoint;
 mod config;
 mod errors;
+mod forced;
 mod metrics;
 mod outbound;
 mod relayer;

@@ -28,6 +28,8 @@ pub struct RelayerMetrics {
     pub relay_transactions: Family<SpnLabel, Counter>,
     /// Checkpoints this relayer finalized.
     pub checkpoints: Family<SpnLabel, Counter>,
+    /// Forced withdrawals this relayer proved processed on the mainnet.
+    pub forced_confirmed: Family<SpnLabel, Counter>,
     /// SPN blocks between the SPN head and the relayed cursor.
     pub lag_blocks: Family<SpnLabel, Gauge>,
     /// Messages waiting for a retry.
@@ -47,6 +49,7 @@ impl Default for RelayerMetrics {
             gave_up: Family::default(),
             relay_transactions: Family::default(),
             checkpoints: Family::default(),
+            forced_confirmed: Family::default(),
             lag_blocks: Family::default(),
             retrying: Family::default(),
             balance: Gauge::default(),
@@ -76,6 +79,11 @@ impl Default for RelayerMetrics {
             "checkpoints_submitted",
             "Checkpoints finalized by this relayer",
             m.checkpoints.clone(),
+        );
+        registry.register(
+            "forced_withdrawals_confirmed",
+            "Forced withdrawals proven processed on the mainnet (their bonds returned)",
+            m.forced_confirmed.clone(),
         );
         registry.register(
             "lag_blocks",

@@ -224,6 +224,23 @@ impl Relayer {
             round.relayed += relayed;
             round.failed += failed;
         }
+        let confirmed = crate::forced::confirm_processed(
+            &self.mainnet,
+            &mut self.sender,
+            &provider,
+            spn_id,
+            finalized,
+            self.state.spn(spn_id),
+        )
+        .await
+        .unwrap_or_else(|e| {
+            warn!(spn = spn_id, error = %e, "cannot confirm forced withdrawals this round");
+            0
+        });
+        self.metrics
+            .forced_confirmed
+            .get_or_create(&label)
+            .inc_by(confirmed as u64);
         let cursor = self.state.spn(spn_id);
         cursor.scanned_to = cursor.scanned_to.max(scan_to);
         let retrying = cursor.retry.len() as i64;

@@ -27,6 +27,12 @@ pub struct SpnCursor {
     /// Messages the relayer stopped trying, with the last reason.
     #[serde(default)]
     pub gave_up: BTreeMap<B256, PendingMessage>,
+    /// Forced-withdrawal requests to this SPN were read from the mainnet up to this block.
+    #[serde(default)]
+    pub forced_scanned_to: u64,
+    /// Forced-withdrawal requests not yet proven processed (request ids).
+    #[serde(default)]
+    pub forced_pending: std::collections::BTreeSet<u64>,
 }
 
 /// A message that failed to relay.

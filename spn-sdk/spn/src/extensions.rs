@@ -4,7 +4,8 @@
 use crate::derivation::Derivation;
 use crate::inbound::{InboundFeed, MAX_MESSAGES_PER_BLOCK};
 use alloy_sol_types::SolCall;
-use pharos_contracts::{layout, spn_mailbox::SpnMailbox, SPN_MAILBOX};
+use pharos_contracts::message::Message;
+use pharos_contracts::{layout, spn_mailbox::SpnMailbox, BRIDGE, SPN_BRIDGE, SPN_MAILBOX};
 use spn_execution::{BlockInput, ChainExtensions, DerivationError, SystemCall};
 use spn_primitives::{Bytes, StateView, U256};
 use std::sync::Arc;
@@ -15,13 +16,52 @@ use std::sync::Arc;
 /// refuses any other order.
 pub struct SpnExtensions {
     feed: Arc<InboundFeed>,
+    censor_forced: bool,
 }
 
 impl SpnExtensions {
     /// Extensions reading from `feed`.
     pub fn new(feed: Arc<InboundFeed>) -> Self {
-        Self { feed }
+        Self {
+            feed,
+            censor_forced: false,
+        }
     }
+
+    /// A misbehaving sequencer, for rehearsing the escape hatch: it stops deriving inbound
+    /// messages at the first forced-withdrawal request (and so everything queued after it),
+    /// and accepts its own blocks that do so. Honest validators refuse such blocks; a `solo`
+    /// SPN has no one to refuse them, which is what the mainnet's deadline is for.
+    pub fn censoring_forced_withdrawals(mut self) -> Self {
+        self.censor_forced = true;
+        self
+    }
+
+    /// How many inbound messages the next block applies from index `next` when the named
+    /// mainnet block queues `length`.
+    fn required(&self, length: u64, next: u64) -> u32 {
+        let required = Derivation::required_messages(length, next, MAX_MESSAGES_PER_BLOCK);
+        if !self.censor_forced {
+            return required;
+        }
+        let (_, messages) = self.feed.take_from(next, required as usize);
+        messages
+            .iter()
+            .position(|(_, m)| is_forced_withdrawal(m))
+            .map_or(required, |held| held as u32)
+    }
+}
+
+/// A forced-withdrawal request from the mainnet Bridge to the SPN Bridge.
+fn is_forced_withdrawal(message: &[u8]) -> bool {
+    const KIND_FORCE: u8 = 3;
+    Message::decode(message).is_some_and(|m| {
+        m.sender == BRIDGE.into_word()
+            && m.recipient == SPN_BRIDGE.into_word()
+            && m.body.len() >= 32
+            && m.body[..31].iter().all(|b| *b == 0)
+            && m.body[31] == KIND_FORCE
+    })
 }
 
 /// The SPN Mailbox's next inbound index and the mainnet block it last recorded.
@@ -59,7 +99,7 @@ impl ChainExtensions for SpnExtensions {
         };
         Derivation {
             mainnet_block,
-            messages: Derivation::required_messages(length, next, MAX_MESSAGES_PER_BLOCK),
+            messages: self.required(length, next),
         }
         .encode()
     }
@@ -82,7 +122,7 @@ impl ChainExtensions for SpnExtensions {
                 "mainnet block {named} is not final here yet (or its Mailbox queue is not read)"
             )));
         };
-        let required = Derivation::required_messages(length, next, MAX_MESSAGES_PER_BLOCK);
+        let required = self.required(length, next);
         if derivation.messages != required {
             return Err(DerivationError::Invalid(format!(
                 "block applies {} inbound messages; mainnet block {named} queues {length}, so \
@@ -250,5 +290,54 @@ mod tests {
             ext.pre_block_calls(&named(25, 7), &state),
             Err(DerivationError::NotReady(_))
         ));
+    }
+
+    /// The Bridge's message of `kind` (1 deposit, 3 forced withdrawal) to the SPN Bridge.
+    fn bridge_message(nonce: u32, kind: u8) -> Bytes {
+        let mut body = vec![0u8; 160];
+        body[31] = kind;
+        Message::new(nonce, 31337, BRIDGE, 1001, SPN_BRIDGE, body).encode()
+    }
+
+    #[test]
+    fn a_censoring_sequencer_stops_at_the_forced_request_and_honest_validators_refuse_it() {
+        let feed = InboundFeed::starting_at(0);
+        let kinds = [1, 1, 1, 3, 1];
+        let messages = kinds
+            .iter()
+            .enumerate()
+            .map(|(i, k)| bridge_message(i as u32, *k))
+            .collect();
+        feed.add_for_test(messages);
+        feed.record_scan_for_test(20, 5, (0..5u64).map(|i| (i, 20)).collect());
+        let honest = SpnExtensions::new(feed.clone());
+        let censor = SpnExtensions::new(feed).censoring_forced_withdrawals();
+        let state = Mailbox {
+            next: 1,
+            recorded: 20,
+        };
+        let extra = censor.next_extra_data(&state);
+        assert_eq!(Derivation::decode(&extra).unwrap().messages, 2);
+        let calls = censor
+            .pre_block_calls(&block(extra.clone()), &state)
+            .unwrap();
+        assert_eq!(indexes(&calls), vec![1, 2], "held at the forced request");
+        match honest.pre_block_calls(&block(extra), &state) {
+            Err(DerivationError::Invalid(reason)) => assert!(reason.contains("must apply 4")),
+            other => panic!("an honest validator must refuse, got {other:?}"),
+        }
+        // Held for good: from the request's index on, the censor applies nothing.
+        let stuck = Mailbox {
+            next: 3,
+            recorded: 20,
+        };
+        assert_eq!(
+            Derivation::decode(&censor.next_extra_data(&stuck))
+                .unwrap()
+                .messages,
+            0
+        );
+        assert!(!is_forced_withdrawal(&bridge_message(0, 1)));
+        assert!(is_forced_withdrawal(&bridge_message(0, 3)));
     }
 }

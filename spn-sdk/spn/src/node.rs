@@ -28,6 +28,9 @@ pub struct SpnNodeOptions {
     pub http_addr: SocketAddr,
     /// Prometheus `/metrics` address, if any.
     pub metrics_addr: Option<SocketAddr>,
+    /// Rehearsal only: a sequencer that censors forced withdrawals
+    /// ([`SpnExtensions::censoring_forced_withdrawals`]).
+    pub censor_forced_withdrawals: bool,
 }
 
 /// A running SPN node and its mainnet follower.
@@ -68,9 +71,14 @@ impl SpnNode {
                     .map_err(|e| format!("mainnet_rpc: {e}"))?,
             )
             .erased();
+        let mut extensions = SpnExtensions::new(feed.clone());
+        if options.censor_forced_withdrawals {
+            tracing::warn!("censoring forced withdrawals: this node misbehaves on purpose");
+            extensions = extensions.censoring_forced_withdrawals();
+        }
         let mut builder = NodeBuilder::new(spec, node_config)
             .with_consensus(consensus(config, &mainnet).await?)
-            .with_extensions(Arc::new(SpnExtensions::new(feed.clone())));
+            .with_extensions(Arc::new(extensions));
         let checkpointer = match config.signing_key {
             Some(secret) => {
                 let c = Checkpointer::new(

@@ -24,6 +24,17 @@ pub struct TestSpn {
 /// Registers SPN `id` with one validator (mainnet account `operator_key`), and starts its
 /// node (100 ms blocks, checkpoints every 10 blocks, dev account 0 funded).
 pub async fn start_test_spn(dir: &Path, mainnet_url: &str, id: u32, operator_key: &str) -> TestSpn {
+    start_test_spn_with(dir, mainnet_url, id, operator_key, &[]).await
+}
+
+/// [`start_test_spn`] with `extra` arguments to `spn node run`.
+pub async fn start_test_spn_with(
+    dir: &Path,
+    mainnet_url: &str,
+    id: u32,
+    operator_key: &str,
+    extra: &[&str],
+) -> TestSpn {
     let seed = format!("relay-validator-{id}");
     let validator = Operator::new(mainnet_url, operator_key, &seed);
     register_spn_with(mainnet_url, DEV_KEY_0, id, std::slice::from_ref(&validator)).await;
@@ -40,10 +51,9 @@ pub async fn start_test_spn(dir: &Path, mainnet_url: &str, id: u32, operator_key
     )
     .unwrap();
     let config_arg = config.display().to_string();
-    let node = NodeProcess::start_spn(
-        &dir.join(format!("spn-{id}")),
-        &["--config", &config_arg, "--http.port", "0"],
-    );
+    let mut args = vec!["--config", config_arg.as_str(), "--http.port", "0"];
+    args.extend_from_slice(extra);
+    let node = NodeProcess::start_spn(&dir.join(format!("spn-{id}")), &args);
     TestSpn {
         id,
         node,
