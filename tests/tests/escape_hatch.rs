@@ -168,8 +168,9 @@ impl Scene {
     }
 
     /// Freezes the SPN for `request` after warping past its deadline, checks the slashing,
-    /// then exits through `source` and checks the user is paid `expected` exactly, once.
-    async fn freeze_and_exit(&self, request: &str, source: &[&str], expected: U256) {
+    /// then exits through `source` and checks the user is paid `expected` exactly, once, and
+    /// `refund` for deposits the SPN never credited.
+    async fn freeze_and_exit(&self, request: &str, source: &[&str], expected: U256, refund: U256) {
         let refused = self.cli_fails(&["freeze", "--request", request]);
         assert!(refused.contains("has not passed"), "{refused}");
         let early = self.cli_fails(&[&["exit", "--spn", "1001"], source].concat());
@@ -201,15 +202,31 @@ impl Scene {
         let before = p.get_balance(self.user).await.unwrap();
         let exited = self.cli(&[&["exit", "--spn", "1001"], source].concat());
         assert_eq!(exited["amount"], expected.to_string(), "{exited}");
-        let receipt = p
-            .get_transaction_receipt(exited["tx_hash"].as_str().unwrap().parse().unwrap())
-            .await
-            .unwrap()
-            .unwrap();
-        let gas = U256::from(receipt.gas_used) * U256::from(receipt.effective_gas_price);
+        assert_eq!(exited["refunded"], refund.to_string(), "{exited}");
+        let mut txs = vec![exited["tx_hash"].clone()];
+        txs.extend(
+            exited["refunds"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["tx_hash"].clone()),
+        );
+        let mut gas = U256::ZERO;
+        for tx in txs {
+            let receipt = p
+                .get_transaction_receipt(tx.as_str().unwrap().parse().unwrap())
+                .await
+                .unwrap()
+                .unwrap();
+            gas += U256::from(receipt.gas_used) * U256::from(receipt.effective_gas_price);
+        }
         let after = p.get_balance(self.user).await.unwrap();
-        assert_eq!(after + gas - before, expected, "paid exactly the balance");
-        assert_eq!(self.escrow().await, escrow_before - expected);
+        assert_eq!(
+            after + gas - before,
+            expected + refund,
+            "paid exactly the balance"
+        );
+        assert_eq!(self.escrow().await, escrow_before - expected - refund);
 
         let again = self.cli_fails(&[&["exit", "--spn", "1001"], source].concat());
         assert!(again.contains("already exited"), "{again}");
@@ -241,10 +258,14 @@ async fn an_honest_spn_honours_a_forced_withdrawal_and_cannot_be_frozen() {
 
     let status = s.cli(&["status", "--request", "1"]);
     assert_eq!(status["state"], "honoured", "{status}");
-    assert!(s
-        .relayer
-        .log()
-        .contains("forced withdrawal proven processed"));
+    // The relayer proved it (its log line follows the receipt it waits for).
+    eventually("the relayer's log", Duration::from_secs(10), || async {
+        s.relayer
+            .log()
+            .contains("forced withdrawal proven processed")
+            .then_some(())
+    })
+    .await;
     // The SPN burned 1 and its withdrawal message pays it on the mainnet; the bond went back,
     // so the Bridge holds exactly the escrow.
     let p = reader(&s.mainnet.url);
@@ -290,7 +311,7 @@ async fn a_dead_spn_is_frozen_after_the_deadline_and_the_user_exits_from_its_dat
     ]);
     assert_eq!(request["request_id"], 1, "{request}");
     let datadir = datadir.display().to_string();
-    s.freeze_and_exit("1", &["--datadir", &datadir], ether_str("5"))
+    s.freeze_and_exit("1", &["--datadir", &datadir], ether_str("5"), U256::ZERO)
         .await;
 }
 
@@ -307,14 +328,22 @@ async fn a_censoring_sequencer_is_frozen_and_the_user_exits_over_rpc() {
         "--no-wait",
     ]);
     assert_eq!(request["request_id"], 1, "{request}");
+    // Queued behind the request, a second deposit is never credited either: refunded below.
+    s.cli(&["deposit", "--spn", "1001", "--amount", "1"]);
     // The SPN runs on and checkpoints, but never processes the request.
     let now = head_of(&s.spn.node.url).await;
     s.checkpointed_from(now + 20).await;
     assert!(s.spn.node.log().contains("censoring forced withdrawals"));
     let status = s.cli(&["status", "--request", "1"]);
     assert_eq!(status["state"], "pending", "{status}");
+    let credited = SpnBridge::new(sc::SPN_BRIDGE, reader(&s.spn.node.url))
+        .balanceOf(sc::NATIVE_TOKEN, s.user)
+        .call()
+        .await
+        .unwrap();
+    assert_eq!(credited, ether_str("4"), "the held deposit is not credited");
     let url = s.spn.node.url.clone();
-    s.freeze_and_exit("1", &["--spn-rpc", &url], ether_str("4"))
+    s.freeze_and_exit("1", &["--spn-rpc", &url], ether_str("4"), ether_str("1"))
         .await;
     // Frozen: no checkpoint is accepted any more.
     let p = reader(&s.mainnet.url);
