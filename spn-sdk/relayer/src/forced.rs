@@ -15,7 +15,7 @@ use alloy::providers::{DynProvider, Provider};
 use alloy::rpc::types::Filter;
 use alloy::sol_types::SolEvent;
 use alloy_trie::TrieAccount;
-use pharos_contracts::{bridge::Bridge, layout, BRIDGE, SPN_BRIDGE};
+use pharos_contracts::{bridge::Bridge, layout, registry::Registry, BRIDGE, REGISTRY, SPN_BRIDGE};
 use spn_chain::logs_between;
 use tracing::{info, warn};
 
@@ -23,6 +23,8 @@ use tracing::{info, warn};
 const PER_ROUND: usize = 256;
 /// `ForceState.Pending` in the mainnet Bridge.
 const PENDING: u8 = 1;
+/// `Registry.Status.Frozen`.
+const FROZEN: u8 = 3;
 
 /// Reads new requests to `spn_id` into the cursor, then confirms those the SPN processed by
 /// SPN block `finalized`. Returns how many were confirmed.
@@ -57,6 +59,16 @@ pub async fn confirm_processed(
         cursor.forced_scanned_to = head;
     }
     if cursor.forced_pending.is_empty() || finalized == 0 {
+        return Ok(0);
+    }
+    let status = Registry::new(REGISTRY, mainnet)
+        .status(spn_id)
+        .call()
+        .await
+        .map_err(|e| format!("cannot read SPN {spn_id}'s status: {e}"))?;
+    if status == FROZEN {
+        // Its requests were settled by the freeze (and exits); nothing is left to prove.
+        cursor.forced_pending.clear();
         return Ok(0);
     }
     let ids: Vec<u64> = cursor
