@@ -2,11 +2,12 @@
 //! account on the mainnet).
 
 use crate::amount::{whole, Amount};
-use crate::revert::status_name;
+use crate::revert::{status_name, ACTIVE};
 use crate::send::Dispatched;
 use crate::wallet::{confirm, event, progress, read, Wallet};
 use crate::Globals;
 use alloy::primitives::{Address, U256};
+use alloy::providers::DynProvider;
 use clap::Args;
 use eyre::{bail, eyre, Result};
 use pharos_contracts::{self as sc, bridge::Bridge, registry::Registry, spn_bridge::SpnBridge};
@@ -22,9 +23,6 @@ alloy::sol! {
         function approve(address spender, uint256 value) external returns (bool);
     }
 }
-
-/// The Registry's status of an SPN that takes deposits.
-const ACTIVE: u8 = 2;
 
 /// `spn deposit` options.
 #[derive(Debug, Args)]
@@ -122,14 +120,7 @@ pub async fn deposit(args: DepositArgs, g: &Globals) -> Result<()> {
                 bail!("{token} has no code on the mainnet: --token takes an ERC-20's address");
             }
             let erc20 = Erc20::new(token, p);
-            let decimals = match erc20.decimals().call().await {
-                Ok(d) => d,
-                Err(_) if args.amount.has_unit() => 18,
-                Err(e) => bail!(
-                    "cannot read decimals() of token {token} ({e}); is it an ERC-20 on this \
-                     chain? Give the amount with a unit (…wei for base units) to skip this"
-                ),
-            };
+            let decimals = token_decimals(&erc20, token, &args.amount).await?;
             let value = args.amount.base_units(decimals)?;
             let held = read("balanceOf", erc20.balanceOf(me).call()).await?;
             if held < value {
@@ -265,6 +256,23 @@ pub async fn withdraw(args: WithdrawArgs, g: &Globals) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// The decimals `amount` of ERC-20 `token` counts in: the token's, or 18 when the amount has
+/// a unit and the token does not say.
+pub async fn token_decimals(
+    erc20: &Erc20::Erc20Instance<&DynProvider>,
+    token: Address,
+    amount: &Amount,
+) -> Result<u8> {
+    match erc20.decimals().call().await {
+        Ok(d) => Ok(d),
+        Err(_) if amount.has_unit() => Ok(18),
+        Err(e) => bail!(
+            "cannot read decimals() of token {token} ({e}); is it an ERC-20 on this chain? Give \
+             the amount with a unit (…wei for base units) to skip this"
+        ),
+    }
 }
 
 /// An amount of a bridged token: ether for the native coin, base units for an ERC-20.

@@ -3,23 +3,21 @@
 //! or read from an SPN node's data directory (the node may be dead).
 
 use crate::amount::whole;
-use crate::revert::status_name;
+use crate::revert::{status_name, FROZEN};
 use crate::wallet::{confirm, event, read, with_progress, Wallet};
 use crate::Globals;
 use alloy::eips::BlockId;
 use alloy::primitives::{Address, Bytes, B256, U256};
 use alloy::providers::{DynProvider, Provider, ProviderBuilder};
+use alloy::rpc::types::EIP1186AccountProofResponse;
 use alloy::rpc::types::Filter;
 use alloy::sol_types::SolEvent;
-use alloy_trie::TrieAccount;
 use eyre::{bail, eyre, Result};
 use pharos_contracts::{self as sc, bridge::Bridge, layout, registry::Registry};
 use serde_json::json;
-use spn_chain::logs_between;
+use spn_chain::{account_leaf, logs_between, proof_from_store};
 use spn_node::{Store, StoreOptions};
 use std::path::{Path, PathBuf};
-
-const FROZEN: u8 = 3;
 
 /// `spn exit` options.
 #[derive(Debug, clap::Args)]
@@ -45,14 +43,23 @@ struct SlotAt {
     proof: Bridge::SlotProof,
 }
 
-fn account_rlp(nonce: u64, balance: U256, storage_root: B256, code_hash: B256) -> Bytes {
-    alloy_rlp::encode(TrieAccount {
-        nonce,
-        balance,
-        storage_root,
-        code_hash,
+/// The single slot an `eth_getProof` answer (from either source) proves, under `state_root`.
+fn slot_at(proof: EIP1186AccountProofResponse, state_root: B256) -> Result<SlotAt> {
+    let account_rlp = account_leaf(&proof);
+    let storage = proof
+        .storage_proof
+        .into_iter()
+        .next()
+        .ok_or_else(|| eyre!("the proof holds no storage proof"))?;
+    Ok(SlotAt {
+        value: storage.value,
+        state_root,
+        proof: Bridge::SlotProof {
+            accountRlp: account_rlp,
+            accountProof: proof.account_proof,
+            storageProof: storage.proof,
+        },
     })
-    .into()
 }
 
 async fn proof_from_rpc(url: &str, account: Address, slot: B256, height: u64) -> Result<SlotAt> {
@@ -75,25 +82,7 @@ async fn proof_from_rpc(url: &str, account: Address, slot: B256, height: u64) ->
         .map_err(|e| {
             eyre!("the SPN node at {url} cannot prove block {height} ({e}); it must keep the SPN Bridge's history (every `spn node` does)")
         })?;
-    let storage = proof
-        .storage_proof
-        .into_iter()
-        .next()
-        .ok_or_else(|| eyre!("the SPN node at {url} returned no storage proof"))?;
-    Ok(SlotAt {
-        value: storage.value,
-        state_root: block.header.state_root,
-        proof: Bridge::SlotProof {
-            accountRlp: account_rlp(
-                proof.nonce,
-                proof.balance,
-                proof.storage_hash,
-                proof.code_hash,
-            ),
-            accountProof: proof.account_proof,
-            storageProof: storage.proof,
-        },
-    })
+    slot_at(proof, block.header.state_root)
 }
 
 fn proof_from_datadir(dir: &Path, account: Address, slot: B256, height: u64) -> Result<SlotAt> {
@@ -122,30 +111,9 @@ fn proof_from_datadir(dir: &Path, account: Address, slot: B256, height: u64) -> 
                 dir.display()
             )
         })?;
-    let proof = store
-        .account_proof_at(account, &[slot], height)
+    let proof = proof_from_store(&store, account, &[slot], height)
         .map_err(|e| eyre!("cannot prove block {height} from {} ({e})", dir.display()))?;
-    let (_, value, nodes) = proof
-        .storage
-        .into_iter()
-        .next()
-        .ok_or_else(|| eyre!("no storage proof"))?;
-    let rlp = match proof.account {
-        Some(a) => account_rlp(a.nonce, a.balance, a.storage_root, a.code_hash),
-        None => bail!(
-            "the SPN Bridge has no account at block {height} in {}",
-            dir.display()
-        ),
-    };
-    Ok(SlotAt {
-        value,
-        state_root: header.state_root,
-        proof: Bridge::SlotProof {
-            accountRlp: rlp,
-            accountProof: proof.account_proof,
-            storageProof: nodes,
-        },
-    })
+    slot_at(proof, header.state_root)
 }
 
 /// Proves the caller's balance at the last finalized checkpoint and exits it.

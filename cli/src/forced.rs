@@ -4,7 +4,7 @@
 
 use crate::amount::whole;
 use crate::bridge::WithdrawArgs;
-use crate::revert::{status_name, when};
+use crate::revert::{status_name, when, ACTIVE, FROZEN, RETIRED};
 use crate::wallet::{confirm, event, read, Wallet};
 use crate::Globals;
 use alloy::primitives::U256;
@@ -15,10 +15,6 @@ use serde_json::json;
 use std::io::{IsTerminal, Write};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-/// Registry statuses.
-const ACTIVE: u8 = 2;
-const FROZEN: u8 = 3;
-const RETIRED: u8 = 4;
 /// `Bridge.ForceState` values.
 const STATE_NAMES: [&str; 4] = ["unknown", "pending", "honoured", "expired"];
 const PENDING: u8 = 1;
@@ -83,13 +79,7 @@ pub async fn request(args: WithdrawArgs, g: &Globals) -> Result<()> {
         (args.amount.wei()?, 18)
     } else {
         let erc20 = crate::bridge::Erc20::new(token, &p);
-        let decimals = match erc20.decimals().call().await {
-            Ok(d) => d,
-            Err(_) if args.amount.has_unit() => 18,
-            Err(e) => {
-                bail!("cannot read decimals() of token {token} ({e}); give the amount with a unit")
-            }
-        };
+        let decimals = crate::bridge::token_decimals(&erc20, token, &args.amount).await?;
         (args.amount.base_units(decimals)?, decimals)
     };
     let registry = Registry::new(sc::REGISTRY, &p);

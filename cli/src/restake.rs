@@ -3,7 +3,7 @@
 //! enough stake.
 
 use crate::amount::{ether, Amount};
-use crate::revert::{status_name, when};
+use crate::revert::{status_name, when, ACTIVE, REGISTERED};
 use crate::wallet::{confirm, event, progress, read, Wallet};
 use crate::Globals;
 use alloy::primitives::{Address, Bytes, B256};
@@ -16,10 +16,6 @@ use pharos_contracts::{
     restaking::Restaking, staking::Staking,
 };
 use serde_json::{json, Map, Value};
-
-/// Registry status values.
-const REGISTERED: u8 = 1;
-const ACTIVE: u8 = 2;
 
 /// `spn restake` options.
 #[derive(Debug, Args)]

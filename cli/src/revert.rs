@@ -43,6 +43,15 @@ fn plain(data: &[u8]) -> Option<String> {
     Panic::abi_decode(data).ok().map(|panic| panic.to_string())
 }
 
+/// Registry `Status` values.
+pub const REGISTERED: u8 = 1;
+/// An SPN that takes deposits, messages and checkpoints.
+pub const ACTIVE: u8 = 2;
+/// An SPN frozen by the escape hatch.
+pub const FROZEN: u8 = 3;
+/// An SPN its owner retired (it keeps the escape hatch).
+pub const RETIRED: u8 = 4;
+
 /// The name of a Registry `Status` value.
 pub fn status_name(status: u8) -> &'static str {
     match status {

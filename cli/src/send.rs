@@ -1,7 +1,7 @@
 //! `spn send`: dispatch a message from the chain at `--rpc`, through its SPN Mailbox if it is
 //! an SPN, else through the mainnet Mailbox.
 
-use crate::revert::status_name;
+use crate::revert::{status_name, ACTIVE};
 use crate::wallet::{confirm, event, read, Wallet};
 use crate::Globals;
 use alloy::primitives::{Address, Bytes, B256};
@@ -15,8 +15,6 @@ use serde_json::json;
 
 /// The largest body a Mailbox takes.
 const MAX_BODY: usize = 8192;
-/// The Registry's status of an SPN that takes messages.
-const ACTIVE: u8 = 2;
 
 /// `spn send` options.
 #[derive(Debug, Args)]

@@ -64,6 +64,14 @@ impl Scene {
     fn dir(&self) -> &Path {
         self._dir.path()
     }
+
+    /// Every validator dies (this SPN has one) and nobody relays any more.
+    fn kill_spn_and_relayer(&mut self) {
+        for child in [&mut self.spn.node.child, &mut self.relayer.child] {
+            child.kill().unwrap();
+            child.wait().unwrap();
+        }
+    }
 }
 
 async fn scene(node_args: &[&str], deposit: &str) -> Scene {
@@ -294,11 +302,7 @@ async fn an_honest_spn_honours_a_forced_withdrawal_and_cannot_be_frozen() {
 async fn a_dead_spn_is_frozen_after_the_deadline_and_the_user_exits_from_its_datadir() {
     let mut s = scene(&[], "5").await;
     let datadir = s.dir().join(format!("spn-{SPN}"));
-    // Every validator dies (this SPN has one) and nobody relays any more.
-    for child in [&mut s.spn.node.child, &mut s.relayer.child] {
-        child.kill().unwrap();
-        child.wait().unwrap();
-    }
+    s.kill_spn_and_relayer();
 
     let request = s.cli(&[
         "withdraw",
@@ -377,10 +381,7 @@ fn shell_blocks(markdown: &str) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_escape_hatch_tutorial_runs_as_written() {
     let mut s = scene(&[], "3").await;
-    for child in [&mut s.spn.node.child, &mut s.relayer.child] {
-        child.kill().unwrap();
-        child.wait().unwrap();
-    }
+    s.kill_spn_and_relayer();
     let tutorial = std::fs::read_to_string(
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/tutorials/escape-hatch.md"),
     )

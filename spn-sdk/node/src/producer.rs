@@ -159,5 +159,6 @@ pub fn commit_block(
     Ok(CommittedBlock {
         block: built.block,
         receipts: built.receipts,
+        system_logs: built.system_logs,
     })
 }

@@ -39,4 +39,6 @@ pub struct CommittedBlock {
     pub block: SealedBlock,
     /// Its receipts, one per transaction.
     pub receipts: Vec<crate::StoredReceipt>,
+    /// Logs of its system calls (no receipt), after the transactions' logs.
+    pub system_logs: Vec<crate::Log>,
 }

@@ -7,6 +7,7 @@
 //! the user's bond.
 
 use crate::errors::describe;
+use crate::relayer::with_margin;
 use crate::sender::{Call, Outcome, TxSender};
 use crate::state::SpnCursor;
 use alloy::eips::BlockId;
@@ -14,9 +15,8 @@ use alloy::primitives::{B256, U256};
 use alloy::providers::{DynProvider, Provider};
 use alloy::rpc::types::Filter;
 use alloy::sol_types::SolEvent;
-use alloy_trie::TrieAccount;
 use pharos_contracts::{bridge::Bridge, layout, registry::Registry, BRIDGE, REGISTRY, SPN_BRIDGE};
-use spn_chain::logs_between;
+use spn_chain::{account_leaf, logs_between};
 use tracing::{info, warn};
 
 /// Requests checked per round.
@@ -86,12 +86,7 @@ pub async fn confirm_processed(
         .block_id(BlockId::number(finalized))
         .await
         .map_err(|e| format!("eth_getProof of forced requests at SPN block {finalized}: {e}"))?;
-    let account_rlp = alloy_rlp::encode(TrieAccount {
-        nonce: proof.nonce,
-        balance: proof.balance,
-        storage_root: proof.storage_hash,
-        code_hash: proof.code_hash,
-    });
+    let account_rlp = account_leaf(&proof);
     let bridge = Bridge::new(BRIDGE, mainnet);
     let mut calls = Vec::new();
     let mut covered = Vec::new();
@@ -115,7 +110,7 @@ pub async fn confirm_processed(
                 U256::from(*id),
                 finalized,
                 Bridge::SlotProof {
-                    accountRlp: account_rlp.clone().into(),
+                    accountRlp: account_rlp.clone(),
                     accountProof: proof.account_proof.clone(),
                     storageProof: slot.proof,
                 },
@@ -126,7 +121,7 @@ pub async fn confirm_processed(
                 calls.push(Call {
                     to: BRIDGE,
                     input: call.calldata().clone(),
-                    gas: gas + gas / 4,
+                    gas: with_margin(gas),
                 });
                 covered.push(*id);
             }

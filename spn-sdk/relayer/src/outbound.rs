@@ -5,9 +5,8 @@ use alloy::primitives::{Bytes, B256};
 use alloy::providers::{DynProvider, Provider};
 use alloy::rpc::types::Filter;
 use alloy::sol_types::SolEvent;
-use alloy_trie::TrieAccount;
 use pharos_contracts::{adaptor::Adaptor, layout, spn_mailbox::SpnMailbox, SPN_MAILBOX};
-use spn_chain::logs_between;
+use spn_chain::{account_leaf, logs_between};
 
 /// A message in an SPN's outbox.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -111,13 +110,7 @@ pub async fn outbox_proofs(
                 chunk.len()
             ));
         }
-        let account = TrieAccount {
-            nonce: proof.nonce,
-            balance: proof.balance,
-            storage_root: proof.storage_hash,
-            code_hash: proof.code_hash,
-        };
-        let account_rlp: Bytes = alloy_rlp::encode(account).into();
+        let account_rlp = account_leaf(&proof);
         let all = out.get_or_insert_with(|| OutboxProofs {
             account_rlp: account_rlp.clone(),
             account_proof: proof.account_proof.clone(),

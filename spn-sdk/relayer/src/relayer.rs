@@ -399,7 +399,7 @@ struct WavePlan {
 }
 
 /// Gas limit for a call estimated at `gas`.
-fn with_margin(gas: u64) -> u64 {
+pub(crate) fn with_margin(gas: u64) -> u64 {
     gas * 5 / 4 + 50_000
 }
 

@@ -27,3 +27,4 @@ pub use error::decode_revert_reason;
 pub use jsonrpsee::server::ServerHandle;
 pub use jsonrpsee::{types::ErrorObjectOwned, Methods, RpcModule};
 pub use server::{rpc_module, start};
+pub use state::proof_response;

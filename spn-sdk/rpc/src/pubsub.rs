@@ -10,7 +10,7 @@ use jsonrpsee::core::{async_trait, SubscriptionResult};
 use jsonrpsee::proc_macros::rpc;
 use jsonrpsee::{PendingSubscriptionSink, SubscriptionMessage, SubscriptionSink};
 use serde::Serialize;
-use spn_primitives::CommittedBlock;
+use spn_primitives::{CommittedBlock, B256};
 use spn_storage::LogQuery;
 use tokio::sync::broadcast::error::RecvError;
 
@@ -78,6 +78,21 @@ pub(crate) fn block_logs(committed: &CommittedBlock, query: &LogQuery) -> Vec<Lo
             }
             log_index += 1;
         }
+    }
+    // System calls' logs, as `eth_getLogs` serves them: no transaction, after the rest.
+    let tx_index = block.transactions.len() as u64;
+    for log in &committed.system_logs {
+        if query.matches(log) {
+            out.push(rpc_log(
+                log.clone(),
+                &block.header,
+                block.hash,
+                B256::ZERO,
+                tx_index,
+                log_index,
+            ));
+        }
+        log_index += 1;
     }
     out
 }
@@ -220,18 +235,23 @@ mod tests {
         let committed = CommittedBlock {
             block: SealedBlock::new(header, vec![tx(0), tx(1)]),
             receipts: vec![receipt(vec![log(1), log(2)]), receipt(vec![log(2)])],
+            system_logs: vec![log(2)],
         };
         let query = LogQuery {
             addresses: vec![Address::repeat_byte(2)],
             ..Default::default()
         };
         let logs = block_logs(&committed, &query);
-        assert_eq!(logs.len(), 2);
+        assert_eq!(logs.len(), 3);
         assert_eq!(logs[0].log_index, Some(1));
         assert_eq!(logs[0].transaction_index, Some(0));
         assert_eq!(logs[1].log_index, Some(2));
         assert_eq!(logs[1].transaction_index, Some(1));
+        // A system call's log: no transaction, after the transactions' logs.
+        assert_eq!(logs[2].log_index, Some(3));
+        assert_eq!(logs[2].transaction_index, Some(2));
+        assert_eq!(logs[2].transaction_hash, Some(B256::ZERO));
         assert_eq!(logs[1].block_number, Some(3));
-        assert_eq!(block_logs(&committed, &LogQuery::default()).len(), 3);
+        assert_eq!(block_logs(&committed, &LogQuery::default()).len(), 4);
     }
 }

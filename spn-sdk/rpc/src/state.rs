@@ -131,7 +131,7 @@ impl EthStateApiServer for Handler {
 
 /// The EIP-1186 answer; a missing account has nonce and balance 0, `codeHash` = keccak of
 /// empty code and `storageHash` = the empty trie root. Keys are echoed as the client sent them.
-pub(crate) fn proof_response(
+pub fn proof_response(
     proof: spn_storage::AccountProof,
     keys: Vec<JsonStorageKey>,
 ) -> EIP1186AccountProofResponse {

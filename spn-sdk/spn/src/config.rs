@@ -172,19 +172,10 @@ impl RegisterConfig {
 /// The mainnet's and the SPN's system contracts (`SystemAddresses.isSystem`).
 fn is_system_contract(a: Address) -> bool {
     use pharos_contracts as sc;
-    [
-        sc::REGISTRY,
-        sc::MANAGEMENT,
-        sc::STAKING,
-        sc::LST,
-        sc::RESTAKING,
-        sc::ADAPTOR,
-        sc::MAILBOX,
-        sc::BRIDGE,
-        sc::SPN_MAILBOX,
-        sc::SPN_BRIDGE,
-    ]
-    .contains(&a)
+    sc::mainnet_system_contracts()
+        .iter()
+        .any(|(_, address, _)| *address == a)
+        || [sc::SPN_MAILBOX, sc::SPN_BRIDGE].contains(&a)
 }
 
 fn default_slash_bps() -> u16 {

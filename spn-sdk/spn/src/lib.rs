@@ -10,6 +10,7 @@ mod genesis;
 mod inbound;
 mod logs;
 mod node;
+mod proofs;
 mod validators;
 
 pub use checkpoint::{Checkpointer, SignedCheckpoint};
@@ -20,6 +21,7 @@ pub use genesis::spn_chain_spec;
 pub use inbound::{follow_mainnet, InboundFeed, MAX_MESSAGES_PER_BLOCK};
 pub use logs::{logs_between, LOG_CHUNK};
 pub use node::{SpnNode, SpnNodeOptions};
+pub use proofs::{account_leaf, proof_from_store};
 pub use validators::{
     epoch_set, epoch_validators, wait_for_validators, EpochStarts, RegistrySchedule,
 };

@@ -174,6 +174,7 @@ pub fn chain(dir: &Path) -> (Store, CommittedBlock) {
         CommittedBlock {
             block,
             receipts: vec![receipt],
+            system_logs: vec![],
         },
     )
 }
