@@ -15,7 +15,8 @@ import {SystemAddresses as Sys} from "./lib/SystemAddresses.sol";
 /// @notice Operators restake the LST to SPNs under one ed25519 key. Stake is kept per
 ///         (SPN, operator) pair; unstaking waits `unbondingDelay` and stays slashable until
 ///         withdrawn. Slashing by evidence (one key signed two different checkpoints for one
-///         SPN height) burns all of the operator's stake in the SPN. When the Bridge freezes an
+///         SPN height, or two different votes for one height of a `poa` SPN's consensus)
+///         burns all of the operator's stake in the SPN. When the Bridge freezes an
 ///         SPN, every operator of it loses the SPN's `slashBps` share of its active and
 ///         unbonding stake (burned, or sent to the SPN's `slashTo`), leaves its operator list,
 ///         and the rest unbonds (withdrawable after `unbondingDelay`).
@@ -28,6 +29,8 @@ contract Restaking is Initializable, ReentrancyGuard {
     /// The least stake an operator may hold in an SPN after restaking: the operator list of
     /// an SPN is bounded, so a seat costs real stake.
     uint256 public constant MIN_OPERATOR_STAKE = 1 ether;
+    /// Domain tag of the vote signatures of the SPN `poa` consensus (see `poaVoteBytes`).
+    bytes public constant POA_VOTE_DOMAIN = "pharos-poa-vote-v1";
 
     uint256 public unbondingDelay;
     mapping(address => bytes32) public operatorKey;
@@ -52,6 +55,11 @@ contract Restaking is Initializable, ReentrancyGuard {
     /// stake, sent to `slashTo` (address(0): burned).
     event SpnSlashed(
         uint32 indexed spnId, bytes32 reason, uint256 amount, uint16 slashBps, address slashTo
+    );
+    /// `operator`'s `key` voted for two different blocks at `height` of `poa` SPN `spnId`;
+    /// `amount` of its stake there was burned (`Slashed` carries the evidence id as reason).
+    event DoubleVoteSlashed(
+        uint32 indexed spnId, address indexed operator, bytes32 key, uint64 height, uint256 amount
     );
 
     error InvalidKey();
@@ -178,6 +186,47 @@ contract Restaking is Initializable, ReentrancyGuard {
         if (evidenceUsed[evidence]) revert EvidenceAlreadyUsed();
         evidenceUsed[evidence] = true;
         slashed = _slash(a.spnId, operator, evidence);
+    }
+
+    /// @notice The exact bytes an operator's key signs for a vote of the SPN `poa` consensus
+    ///         (integers big-endian, no padding): "pharos-poa-vote-v1" ‖ spnId (uint32) ‖
+    ///         height (uint64) ‖ blockHash (bytes32).
+    function poaVoteBytes(uint32 spnId, uint64 height, bytes32 blockHash)
+        public
+        pure
+        returns (bytes memory)
+    {
+        return abi.encodePacked(POA_VOTE_DOMAIN, spnId, height, blockHash);
+    }
+
+    /// @notice Slash the operator whose `key` voted for two different blocks (`hashA`, `hashB`)
+    ///         at one `height` of `poa` SPN `spnId`: `sigA` and `sigB` are the key's ed25519
+    ///         signatures of `poaVoteBytes(spnId, height, hashA)` and `(…, hashB)` (a poa vote
+    ///         names no round: an honest operator votes once per height). Burns all of the
+    ///         operator's active and pending stake in that SPN, as `slashEquivocation` does.
+    ///         Anyone may submit the evidence; each (SPN, height, key) once, separately from
+    ///         checkpoint equivocation evidence for the same height.
+    function slashDoubleVote(
+        uint32 spnId,
+        uint64 height,
+        bytes32 hashA,
+        bytes calldata sigA,
+        bytes32 hashB,
+        bytes calldata sigB,
+        bytes32 key
+    ) external returns (uint256 slashed) {
+        if (hashA == hashB) revert NotEquivocation();
+        if (
+            !Ed25519.verify(key, sigA, poaVoteBytes(spnId, height, hashA))
+                || !Ed25519.verify(key, sigB, poaVoteBytes(spnId, height, hashB))
+        ) revert InvalidSignature();
+        address operator = keyOwner[key];
+        if (operator == address(0)) revert UnknownKey();
+        bytes32 evidence = keccak256(abi.encode("poa-double-vote", spnId, height, key));
+        if (evidenceUsed[evidence]) revert EvidenceAlreadyUsed();
+        evidenceUsed[evidence] = true;
+        slashed = _slash(spnId, operator, evidence);
+        emit DoubleVoteSlashed(spnId, operator, key, height, slashed);
     }
 
     /// @notice The Bridge slashes every operator of an SPN it freezes: the SPN's `slashBps`

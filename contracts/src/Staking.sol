@@ -11,6 +11,9 @@ import {SystemAddresses as Sys} from "./lib/SystemAddresses.sol";
 /// @notice Stake the native token, receive the LST one to one. Unbonding burns the LST and
 ///         pays the native token back after `unbondingDelay`. Accounts that register an
 ///         ed25519 key and keep at least `minValidatorStake` bonded form the validator set.
+///         A validator whose key signs two different votes for one (height, round, kind) of
+///         the mainnet's BFT consensus is slashed on evidence anyone may submit
+///         (`slashDoubleSign`).
 contract Staking is Initializable, ReentrancyGuard {
     struct Unbonding {
         uint256 amount;
@@ -20,6 +23,14 @@ contract Staking is Initializable, ReentrancyGuard {
     bytes32 public constant REGISTER_TYPEHASH =
         keccak256("PharosSPN.RegisterValidator(uint256 chainId,address staking,address validator)");
     uint256 public constant MAX_VALIDATORS = 128;
+    /// Domain tag of the mainnet BFT consensus' vote signatures (see `voteDigestBytes`).
+    bytes public constant VOTE_DOMAIN = "pharos-bft-vote-v1";
+    /// Vote kinds of the BFT consensus.
+    uint8 public constant PREVOTE = 1;
+    uint8 public constant PRECOMMIT = 2;
+    /// The share of a double-signer's bond and of each of its pending unbondings that
+    /// `slashDoubleSign` takes, in basis points: everything.
+    uint256 public constant DOUBLE_SIGN_SLASH_BPS = 10_000;
 
     uint256 public unbondingDelay;
     uint256 public minValidatorStake;
@@ -30,12 +41,35 @@ contract Staking is Initializable, ReentrancyGuard {
     address[] internal _validators;
     mapping(address => Unbonding[]) internal _unbondings;
     mapping(address => uint256) internal _validatorPosition; // index + 1 in _validators
+    /// Native coin taken by double-sign slashing. It stays in this contract for good: no
+    /// account's bond or unbonding accounts for it, so nothing ever pays it out.
+    uint256 public totalSlashed;
+    /// Keys slashed for double signing: never registrable again.
+    mapping(bytes32 => bool) public keyBanned;
+    /// The last account that held a key which has since left the validator set, and when it
+    /// left: evidence against the key still reaches that account's bond and pending
+    /// unbondings for `unbondingDelay` after it left (while what it unbonded on leaving is
+    /// still here). Later, a key its owner gave up (and may have leaked) slashes nobody.
+    mapping(bytes32 => address) public formerKeyOwner;
+    mapping(bytes32 => uint256) public keyLeftAt;
+    /// Double-sign evidence already used, per key and height.
+    mapping(bytes32 => mapping(uint64 => bool)) public doubleSignEvidenceUsed;
 
     event Staked(address indexed account, uint256 amount);
     event ValidatorRegistered(address indexed account, bytes32 key);
     event ValidatorRemoved(address indexed account);
     event Unbonded(address indexed account, uint256 amount, uint64 releaseAt);
     event Withdrawn(address indexed account, uint256 amount);
+    /// `validator`'s `key` signed two different votes of `kind` at (`height`, `round`); it lost
+    /// `amount` of native coin (bonded and unbonding) and left the validator set.
+    event DoubleSignSlashed(
+        address indexed validator,
+        bytes32 key,
+        uint64 height,
+        uint32 round,
+        uint8 kind,
+        uint256 amount
+    );
 
     error ZeroAmount();
     error InvalidKey();
@@ -46,6 +80,14 @@ contract Staking is Initializable, ReentrancyGuard {
     error TooManyUnbondings();
     error NothingToWithdraw();
     error TransferFailed();
+    error KeyBanned();
+    error InvalidVoteKind(uint8 kind);
+    error NotDoubleSign();
+    error InvalidSignature();
+    error UnknownKey();
+    error EvidenceAlreadyUsed();
+    error KeyAlreadySlashed();
+    error EvidenceExpired();
 
     constructor() {
         _disableInitializers();
@@ -75,6 +117,7 @@ contract Staking is Initializable, ReentrancyGuard {
     ///         (and block) a key they do not hold.
     function registerValidator(bytes32 key, bytes calldata signature) external {
         if (key == bytes32(0) || keyOwner[key] != address(0)) revert InvalidKey();
+        if (keyBanned[key]) revert KeyBanned();
         if (validatorKey[msg.sender] != bytes32(0)) revert AlreadyRegistered();
         if (!Ed25519.verify(key, signature, abi.encodePacked(registrationDigest(msg.sender)))) {
             revert InvalidProofOfPossession();
@@ -89,7 +132,8 @@ contract Staking is Initializable, ReentrancyGuard {
     }
 
     /// @notice Start unbonding `amount`: burns that much of the caller's LST now, pays the
-    ///         native token after the delay.
+    ///         native token after the delay. Pending unbondings stay slashable for double
+    ///         signing until withdrawn.
     function unbond(uint256 amount) external nonReentrant {
         if (amount == 0) revert ZeroAmount();
         if (bonded[msg.sender] < amount) revert InsufficientBond();
@@ -125,6 +169,105 @@ contract Staking is Initializable, ReentrancyGuard {
         emit Withdrawn(msg.sender, paid);
     }
 
+    /// @notice The exact bytes a validator's consensus key signs for a vote of the mainnet's
+    ///         BFT consensus (all integers big-endian, no padding):
+    ///         "pharos-bft-vote-v1" ‖ chainId (uint64) ‖ height (uint64) ‖ round (uint32) ‖
+    ///         kind (uint8: 1 prevote, 2 precommit) ‖ blockHash (bytes32; zero for nil).
+    function voteDigestBytes(uint64 height, uint32 round, uint8 kind, bytes32 blockHash)
+        public
+        view
+        returns (bytes memory)
+    {
+        return abi.encodePacked(VOTE_DOMAIN, uint64(block.chainid), height, round, kind, blockHash);
+    }
+
+    /// @notice Slash the validator whose consensus `key` signed two different votes (`hashA`
+    ///         and `hashB`, either of them may be nil, i.e. zero) of one `kind` at one
+    ///         (`height`, `round`): `sigA` and `sigB` are the key's ed25519 signatures of
+    ///         `voteDigestBytes(height, round, kind, hashA)` and `(…, hashB)`. Anyone may submit
+    ///         the evidence; a key is slashed at most once per height, whatever the round or
+    ///         kind, and once slashed never again (nor registered again).
+    /// @dev The offender loses `DOUBLE_SIGN_SLASH_BPS` (everything) of its bond and of each
+    ///      pending unbonding; the native coin stays locked here (`totalSlashed`). It leaves the
+    ///      validator set. Evidence against a key that already left the set (its owner unbonded
+    ///      below the minimum) still reaches the former owner's pending unbondings and bond
+    ///      through `formerKeyOwner`, so unbonding right after double signing does not escape;
+    ///      it must arrive within `unbondingDelay` of the key leaving (`EvidenceExpired`).
+    ///      The LST minted for the slashed bond is burned from what the offender still holds
+    ///      (at most the bond slashed); LST it transferred or restaked is not touched, and that
+    ///      LST is backed by nobody's bond any more: a slashed account cannot unbond what it no
+    ///      longer has bonded, whatever LST it holds.
+    function slashDoubleSign(
+        uint64 height,
+        uint32 round,
+        uint8 kind,
+        bytes32 hashA,
+        bytes calldata sigA,
+        bytes32 hashB,
+        bytes calldata sigB,
+        bytes32 key
+    ) external nonReentrant returns (uint256 slashed) {
+        if (kind != PREVOTE && kind != PRECOMMIT) revert InvalidVoteKind(kind);
+        if (hashA == hashB) revert NotDoubleSign();
+        if (
+            !Ed25519.verify(key, sigA, voteDigestBytes(height, round, kind, hashA))
+                || !Ed25519.verify(key, sigB, voteDigestBytes(height, round, kind, hashB))
+        ) revert InvalidSignature();
+        address offender = _offender(key, height);
+        doubleSignEvidenceUsed[key][height] = true;
+        keyBanned[key] = true;
+        slashed = _slashAll(offender);
+        emit DoubleSignSlashed(offender, key, height, round, kind, slashed);
+    }
+
+    /// The account double-sign evidence against `key` at `height` slashes: the key's owner, or
+    /// its former owner if the key left the validator set less than `unbondingDelay` ago.
+    function _offender(bytes32 key, uint64 height) internal view returns (address offender) {
+        offender = keyOwner[key];
+        bool departed = offender == address(0);
+        if (departed) offender = formerKeyOwner[key];
+        if (offender == address(0)) revert UnknownKey();
+        if (doubleSignEvidenceUsed[key][height]) revert EvidenceAlreadyUsed();
+        if (keyBanned[key]) revert KeyAlreadySlashed();
+        if (departed && block.timestamp >= keyLeftAt[key] + unbondingDelay) {
+            revert EvidenceExpired();
+        }
+    }
+
+    /// Take `DOUBLE_SIGN_SLASH_BPS` of `offender`'s bond and of each pending unbonding, burn the
+    /// LST it still holds for the bond taken (as much as it holds), and remove it from the
+    /// validator set.
+    function _slashAll(address offender) internal returns (uint256 slashed) {
+        uint256 fromBond = _slashShare(bonded[offender]);
+        bonded[offender] -= fromBond;
+        totalBonded -= fromBond;
+        slashed = fromBond;
+        Unbonding[] storage list = _unbondings[offender];
+        uint256 i = 0;
+        while (i < list.length) {
+            uint256 cut = _slashShare(list[i].amount);
+            slashed += cut;
+            if (cut == list[i].amount) {
+                list[i] = list[list.length - 1];
+                list.pop();
+            } else {
+                list[i].amount -= cut;
+                i++;
+            }
+        }
+        totalSlashed += slashed;
+        if (_validatorPosition[offender] != 0) _removeValidator(offender);
+        uint256 held = LiquidStake(Sys.LST).balanceOf(offender);
+        uint256 burn = held < fromBond ? held : fromBond;
+        if (burn != 0) LiquidStake(Sys.LST).burnFrom(offender, burn);
+    }
+
+    /// `DOUBLE_SIGN_SLASH_BPS` basis points of `x`, rounded up (at most `x`).
+    function _slashShare(uint256 x) internal pure returns (uint256) {
+        if (DOUBLE_SIGN_SLASH_BPS >= 10_000) return x;
+        return (x * DOUBLE_SIGN_SLASH_BPS + 9_999) / 10_000;
+    }
+
     function _removeValidator(address v) internal {
         uint256 index = _validatorPosition[v];
         address last = _validators[_validators.length - 1];
@@ -132,6 +275,8 @@ contract Staking is Initializable, ReentrancyGuard {
         _validatorPosition[last] = index;
         _validators.pop();
         delete _validatorPosition[v];
+        formerKeyOwner[validatorKey[v]] = v;
+        keyLeftAt[validatorKey[v]] = block.timestamp;
         delete keyOwner[validatorKey[v]];
         delete validatorKey[v];
         emit ValidatorRemoved(v);

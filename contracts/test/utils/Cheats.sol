@@ -27,6 +27,20 @@ interface Vm {
     function assume(bool condition) external pure;
     function recordLogs() external;
     function getRecordedLogs() external returns (Log[] memory);
+    function chainId(uint256 newChainId) external;
+    // Real ed25519 (RFC 8032; `privateKey` is the 32-byte seed). Pass an empty `namespace`:
+    // a non-empty one is prepended to the message.
+    function publicKeyEd25519(bytes32 privateKey) external pure returns (bytes32 publicKey);
+    function signEd25519(bytes calldata namespace, bytes calldata message, bytes32 privateKey)
+        external
+        pure
+        returns (bytes memory signature);
+    function verifyEd25519(
+        bytes calldata signature,
+        bytes calldata namespace,
+        bytes calldata message,
+        bytes32 publicKey
+    ) external pure returns (bool valid);
 }
 
 /// A cheatcode handle and a few assertion helpers (plain `require`, readable messages).

@@ -3,9 +3,11 @@ pragma solidity ^0.8.24;
 
 import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
 import {IMessageRecipient} from "../../src/interfaces/IMessageRecipient.sol";
+import {Vm} from "./Cheats.sol";
 
 /// The mock signature scheme the precompile mocks accept: a "signature" of the 32-byte
-/// message `m` by key `k` is keccak256(k, m) ‖ keccak256(m, k). Real ed25519 is tested in Rust.
+/// message `m` by key `k` is keccak256(k, m) ‖ keccak256(m, k). Real ed25519 is tested in Rust,
+/// and by the tests that etch `RealEd25519` instead.
 library MockSig {
     function sign(bytes32 k, bytes32 m) internal pure returns (bytes memory) {
         return abi.encodePacked(keccak256(abi.encode(k, m)), keccak256(abi.encode(m, k)));
@@ -31,6 +33,19 @@ contract MockEd25519 {
         bytes calldata message = input[96:];
         bytes32 m = message.length == 32 ? bytes32(message) : keccak256(message);
         return abi.encode(MockSig.isValid(k, a, b, m) ? uint256(1) : uint256(0));
+    }
+}
+
+/// Stands in for the ed25519 verify precompile at 0x…0a01 with real ed25519 (forge's
+/// `verifyEd25519` cheatcode): input key(32) ‖ sig(64) ‖ message, any message length. For
+/// tests whose evidence must be real signatures (sign with `vm.signEd25519("", message, seed)`).
+contract RealEd25519 {
+    Vm internal constant vm = Vm(address(uint160(uint256(keccak256("hevm cheat code")))));
+
+    fallback(bytes calldata input) external returns (bytes memory) {
+        if (input.length < 96) return abi.encode(uint256(0));
+        bool ok = vm.verifyEd25519(input[32:96], "", input[96:], bytes32(input[0:32]));
+        return abi.encode(ok ? uint256(1) : uint256(0));
     }
 }
 

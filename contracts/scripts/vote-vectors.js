@@ -1,0 +1,180 @@
+#!/usr/bin/env node
+// Known-answer vectors for double-sign evidence, signed with Node's own ed25519 (RFC 8032,
+// node:crypto), independently of forge's cheatcodes and of the contracts' encoders:
+//   - a mainnet BFT vote pair (Staking.slashDoubleSign):
+//       "pharos-bft-vote-v1" ‖ chainId (u64) ‖ height (u64) ‖ round (u32) ‖ kind (u8) ‖ blockHash
+//   - a poa SPN vote pair (Restaking.slashDoubleVote):
+//       "pharos-poa-vote-v1" ‖ spnId (u32) ‖ height (u64) ‖ blockHash
+// (integers big-endian). The key is derived from a fixed seed, and ed25519 signing is
+// deterministic, so the output never changes. It is written as Solidity constants to
+// contracts/test/utils/VoteVectors.sol, which test/DoubleSignSlashing.t.sol and
+// test/PoaDoubleVoteSlashing.t.sol check against the contracts.
+//
+// Usage (from any directory):
+//   node contracts/scripts/vote-vectors.js           (re)write the file
+//   node contracts/scripts/vote-vectors.js --check   exit 1 if it is missing or stale
+'use strict';
+
+const crypto = require('crypto');
+const fs = require('fs');
+const path = require('path');
+
+const OUT = path.resolve(__dirname, '..', 'test', 'utils', 'VoteVectors.sol');
+
+// forge's default chain id; the tests set it explicitly before using the vectors.
+const CHAIN_ID = 31337n;
+
+function sha256(text) {
+  return crypto.createHash('sha256').update(text).digest();
+}
+
+function keyFromSeed(seed) {
+  // PKCS#8 wrapping of a raw 32-byte ed25519 seed.
+  const der = Buffer.concat([Buffer.from('302e020100300506032b657004220420', 'hex'), seed]);
+  const privateKey = crypto.createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
+  const spki = crypto.createPublicKey(privateKey).export({ format: 'der', type: 'spki' });
+  return { privateKey, publicKey: spki.subarray(spki.length - 32) };
+}
+
+function be(value, bytes) {
+  const out = Buffer.alloc(bytes);
+  let v = BigInt(value);
+  for (let i = bytes - 1; i >= 0; i--) {
+    out[i] = Number(v & 0xffn);
+    v >>= 8n;
+  }
+  if (v !== 0n) throw new Error(`${value} does not fit in ${bytes} bytes`);
+  return out;
+}
+
+function bftVoteBytes(chainId, height, round, kind, blockHash) {
+  return Buffer.concat([
+    Buffer.from('pharos-bft-vote-v1'),
+    be(chainId, 8),
+    be(height, 8),
+    be(round, 4),
+    be(kind, 1),
+    blockHash,
+  ]);
+}
+
+function poaVoteBytes(spnId, height, blockHash) {
+  return Buffer.concat([Buffer.from('pharos-poa-vote-v1'), be(spnId, 4), be(height, 8), blockHash]);
+}
+
+function hex(buf) {
+  return buf.toString('hex');
+}
+
+function render() {
+  const seed = sha256('pharos-spn vote vectors: validator seed');
+  const { privateKey, publicKey } = keyFromSeed(seed);
+  const sign = (message) => crypto.sign(null, message, privateKey);
+
+  const bft = { height: 0x0102030405060708n, round: 0x0a0b0c0dn, kind: 2 };
+  const bftHashA = sha256('block A');
+  const bftHashB = sha256('block B');
+  const bftBytesA = bftVoteBytes(CHAIN_ID, bft.height, bft.round, bft.kind, bftHashA);
+  const bftBytesB = bftVoteBytes(CHAIN_ID, bft.height, bft.round, bft.kind, bftHashB);
+
+  const poa = { spnId: 0x01020304, height: 0x1112131415161718n };
+  const poaHashA = sha256('poa block A');
+  const poaHashB = sha256('poa block B');
+  const poaBytesA = poaVoteBytes(poa.spnId, poa.height, poaHashA);
+  const poaBytesB = poaVoteBytes(poa.spnId, poa.height, poaHashB);
+
+  // Laid out as forge fmt leaves them: the first literal after `=`, the others packed
+  // greedily into 100 columns on lines indented by 8. A signature is R then S; the signed
+  // bytes are one literal per field.
+  const literals = (name, parts) => {
+    const lits = parts.map((p, i) => `hex"${hex(p)}"${i === parts.length - 1 ? ';' : ''}`);
+    const lines = [`    bytes internal constant ${name} = ${lits[0]}`];
+    for (const lit of lits.slice(1)) {
+      const last = lines[lines.length - 1];
+      if (last.length + 1 + lit.length <= 100) {
+        lines[lines.length - 1] = `${last} ${lit}`;
+      } else {
+        lines.push(`        ${lit}`);
+      }
+    }
+    return lines.map((l) => `${l}\n`).join('');
+  };
+  const sig = (name, buf) => literals(name, [buf.subarray(0, 32), buf.subarray(32)]);
+  const word = (name, buf) => `    bytes32 internal constant ${name} =\n        0x${hex(buf)};\n`;
+  const fields = literals;
+  const bftFields = (hash) => [
+    Buffer.from('pharos-bft-vote-v1'),
+    be(CHAIN_ID, 8),
+    be(bft.height, 8),
+    be(bft.round, 4),
+    be(bft.kind, 1),
+    hash,
+  ];
+  const poaFields = (hash) => [
+    Buffer.from('pharos-poa-vote-v1'),
+    be(poa.spnId, 4),
+    be(poa.height, 8),
+    hash,
+  ];
+  // The field-by-field layout is the same as the encoders' above.
+  if (!Buffer.concat(bftFields(bftHashA)).equals(bftBytesA)) throw new Error('bft layout');
+  if (!Buffer.concat(poaFields(poaHashA)).equals(poaBytesA)) throw new Error('poa layout');
+
+  return (
+    '// SPDX-License-Identifier: Apache-2.0\n' +
+    'pragma solidity ^0.8.24;\n' +
+    '\n' +
+    '// Generated by contracts/scripts/vote-vectors.js (Node ed25519); do not edit.\n' +
+    '\n' +
+    '/// Double-sign evidence signed outside forge: one key (from `SEED`), a pair of BFT votes for\n' +
+    '/// one (height, round, kind) under chain id `CHAIN_ID`, and a pair of poa votes for one\n' +
+    '/// (SPN, height), each with the exact bytes signed.\n' +
+    'library VoteVectors {\n' +
+    `    uint256 internal constant CHAIN_ID = ${CHAIN_ID};\n` +
+    word('SEED', seed) +
+    word('PUBLIC_KEY', publicKey) +
+    '\n' +
+    `    uint64 internal constant BFT_HEIGHT = 0x${bft.height.toString(16).padStart(16, '0')};\n` +
+    `    uint32 internal constant BFT_ROUND = 0x${bft.round.toString(16).padStart(8, '0')};\n` +
+    `    uint8 internal constant BFT_KIND = ${bft.kind};\n` +
+    word('BFT_HASH_A', bftHashA) +
+    word('BFT_HASH_B', bftHashB) +
+    fields('BFT_BYTES_A', bftFields(bftHashA)) +
+    sig('BFT_SIG_A', sign(bftBytesA)) +
+    sig('BFT_SIG_B', sign(bftBytesB)) +
+    '\n' +
+    `    uint32 internal constant POA_SPN = 0x${poa.spnId.toString(16).padStart(8, '0')};\n` +
+    `    uint64 internal constant POA_HEIGHT = 0x${poa.height.toString(16).padStart(16, '0')};\n` +
+    word('POA_HASH_A', poaHashA) +
+    word('POA_HASH_B', poaHashB) +
+    fields('POA_BYTES_A', poaFields(poaHashA)) +
+    sig('POA_SIG_A', sign(poaBytesA)) +
+    sig('POA_SIG_B', sign(poaBytesB)) +
+    '}\n'
+  );
+}
+
+function main() {
+  const args = process.argv.slice(2);
+  const check = args.includes('--check');
+  if (args.some((a) => a !== '--check')) {
+    process.stderr.write('usage: node contracts/scripts/vote-vectors.js [--check]\n');
+    process.exit(2);
+  }
+  const text = render();
+  const rel = path.relative(process.cwd(), OUT);
+  if (check) {
+    const current = fs.existsSync(OUT) ? fs.readFileSync(OUT, 'utf8') : null;
+    if (current !== text) {
+      process.stderr.write(`vote-vectors: ${rel} is ${current === null ? 'missing' : 'stale'}; ` +
+        'run node contracts/scripts/vote-vectors.js\n');
+      process.exit(1);
+    }
+    process.stdout.write(`vote-vectors: ${rel} is up to date\n`);
+    return;
+  }
+  fs.writeFileSync(OUT, text);
+  process.stdout.write(`vote-vectors: wrote ${rel}\n`);
+}
+
+main();
