@@ -5,10 +5,11 @@
 //! returns (schedule a timer, build a block, commit it). That makes every engine runnable
 //! under a seeded simulation with no network, clock or disk.
 //!
-//! Engines: [`Solo`] (one sequencer) and [`poa::Poa`] (rotating proposer, finality by more
+//! Engines: [`Solo`] (one sequencer), [`bft::Bft`] (every validator proposes a batch; see the module) and [`poa::Poa`] (rotating proposer, finality by more
 //! than two thirds of a validator set), which has its own events and actions
 //! ([`poa::PoaEvent`], [`poa::PoaAction`]) because it also exchanges signed messages.
 
+pub mod bft;
 pub mod poa;
 mod solo;
 
