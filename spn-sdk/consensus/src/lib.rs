@@ -10,6 +10,7 @@
 //! ([`poa::PoaEvent`], [`poa::PoaAction`]) because it also exchanges signed messages.
 
 pub mod bft;
+mod codec;
 pub mod poa;
 mod solo;
 

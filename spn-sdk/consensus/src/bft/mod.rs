@@ -61,7 +61,9 @@ mod messages;
 mod ordering;
 mod receive;
 mod stake;
+mod wire;
 
+pub use crate::codec::WireError;
 pub use certificate::{verify_batch_certificate, verify_commit_certificate, BftCertificateError};
 pub use engine::{Bft, BftConfig, BftInstallError};
 pub use events::{BftAction, BftEvent, Evidence, Rejection, WalEntry};
@@ -72,3 +74,4 @@ pub use messages::{
     VOTE_DOMAIN,
 };
 pub use stake::{owner_index, StakeSet, StakeSetError};
+pub use wire::{MAX_LIST, MAX_PAYLOAD_BYTES};

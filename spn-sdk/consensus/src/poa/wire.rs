@@ -6,6 +6,8 @@
 
 use super::events::Lock;
 use super::messages::{CommitCertificate, Decision, PoaMessage, Proposal, Vote};
+pub use crate::codec::WireError;
+use crate::codec::{Reader, Writer};
 
 /// The largest block bytes a message may carry.
 pub const MAX_BLOCK_BYTES: usize = 16 * 1024 * 1024;
@@ -18,11 +20,6 @@ const TAG_VOTE: u8 = 2;
 const TAG_CERTIFICATE: u8 = 3;
 const TAG_DECISION: u8 = 4;
 const LOCK_VERSION: u8 = 1;
-
-/// Why bytes are not a message.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("malformed poa message: {0}")]
-pub struct WireError(pub String);
 
 impl PoaMessage {
     /// The wire form.
@@ -67,7 +64,7 @@ impl PoaMessage {
             TAG_CERTIFICATE => Self::Certificate(r.certificate()?),
             TAG_DECISION => Self::Decision(Decision {
                 certificate: r.certificate()?,
-                block: r.blob()?,
+                block: r.blob(MAX_BLOCK_BYTES)?,
             }),
             tag => return Err(WireError(format!("unknown message tag {tag}"))),
         };
@@ -121,7 +118,7 @@ impl Lock {
         let lock = Self {
             height: r.u64()?,
             block_hash: r.bytes32()?,
-            block: r.blob()?,
+            block: r.blob(MAX_BLOCK_BYTES)?,
             proposal: match r.u8()? {
                 0 => None,
                 1 => Some(r.proposal()?),
@@ -133,29 +130,12 @@ impl Lock {
     }
 }
 
-#[derive(Default)]
-struct Writer(Vec<u8>);
+trait PoaWrite {
+    fn proposal(&mut self, p: &Proposal);
+    fn certificate(&mut self, c: &CommitCertificate);
+}
 
-impl Writer {
-    fn u8(&mut self, v: u8) {
-        self.0.push(v);
-    }
-    fn u32(&mut self, v: u32) {
-        self.0.extend_from_slice(&v.to_be_bytes());
-    }
-    fn u64(&mut self, v: u64) {
-        self.0.extend_from_slice(&v.to_be_bytes());
-    }
-    fn raw(&mut self, v: &[u8]) {
-        self.0.extend_from_slice(v);
-    }
-    fn bytes32(&mut self, v: &[u8; 32]) {
-        self.raw(v);
-    }
-    fn blob(&mut self, v: &[u8]) {
-        self.u32(v.len() as u32);
-        self.raw(v);
-    }
+impl PoaWrite for Writer {
     fn proposal(&mut self, p: &Proposal) {
         self.u64(p.height);
         self.u32(p.round);
@@ -175,52 +155,12 @@ impl Writer {
     }
 }
 
-struct Reader<'a>(&'a [u8]);
+trait PoaRead {
+    fn proposal(&mut self) -> Result<Proposal, WireError>;
+    fn certificate(&mut self) -> Result<CommitCertificate, WireError>;
+}
 
-impl Reader<'_> {
-    fn take(&mut self, n: usize) -> Result<&[u8], WireError> {
-        if self.0.len() < n {
-            return Err(WireError(format!(
-                "truncated: needs {n} more bytes, {} left",
-                self.0.len()
-            )));
-        }
-        let (head, rest) = self.0.split_at(n);
-        self.0 = rest;
-        Ok(head)
-    }
-    fn u8(&mut self) -> Result<u8, WireError> {
-        Ok(self.take(1)?[0])
-    }
-    fn u32(&mut self) -> Result<u32, WireError> {
-        let mut b = [0u8; 4];
-        b.copy_from_slice(self.take(4)?);
-        Ok(u32::from_be_bytes(b))
-    }
-    fn u64(&mut self) -> Result<u64, WireError> {
-        let mut b = [0u8; 8];
-        b.copy_from_slice(self.take(8)?);
-        Ok(u64::from_be_bytes(b))
-    }
-    fn bytes32(&mut self) -> Result<[u8; 32], WireError> {
-        let mut b = [0u8; 32];
-        b.copy_from_slice(self.take(32)?);
-        Ok(b)
-    }
-    fn bytes64(&mut self) -> Result<[u8; 64], WireError> {
-        let mut b = [0u8; 64];
-        b.copy_from_slice(self.take(64)?);
-        Ok(b)
-    }
-    fn blob(&mut self) -> Result<Vec<u8>, WireError> {
-        let len = self.u32()? as usize;
-        if len > MAX_BLOCK_BYTES {
-            return Err(WireError(format!(
-                "block of {len} bytes exceeds {MAX_BLOCK_BYTES}"
-            )));
-        }
-        Ok(self.take(len)?.to_vec())
-    }
+impl PoaRead for Reader<'_> {
     fn proposal(&mut self) -> Result<Proposal, WireError> {
         Ok(Proposal {
             height: self.u64()?,
@@ -228,18 +168,13 @@ impl Reader<'_> {
             block_hash: self.bytes32()?,
             proposer: self.u32()?,
             signature: self.bytes64()?,
-            block: self.blob()?,
+            block: self.blob(MAX_BLOCK_BYTES)?,
         })
     }
     fn certificate(&mut self) -> Result<CommitCertificate, WireError> {
         let height = self.u64()?;
         let block_hash = self.bytes32()?;
-        let count = self.u32()? as usize;
-        if count > MAX_CERTIFICATE_SIGNATURES {
-            return Err(WireError(format!(
-                "certificate with {count} signatures exceeds {MAX_CERTIFICATE_SIGNATURES}"
-            )));
-        }
+        let count = self.count(MAX_CERTIFICATE_SIGNATURES, "signatures")?;
         let mut signatures = Vec::with_capacity(count);
         for _ in 0..count {
             signatures.push((self.u32()?, self.bytes64()?));
@@ -249,13 +184,6 @@ impl Reader<'_> {
             block_hash,
             signatures,
         })
-    }
-    fn finish(&self) -> Result<(), WireError> {
-        if self.0.is_empty() {
-            Ok(())
-        } else {
-            Err(WireError(format!("{} trailing bytes", self.0.len())))
-        }
     }
 }
 
