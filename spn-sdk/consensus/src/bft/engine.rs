@@ -7,10 +7,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use ed25519_dalek::{SigningKey, VerifyingKey};
 
-use super::availability::{Availability, Check, Own};
+use super::availability::{Availability, Own};
 use super::events::{BftAction, BftEvent, WalEntry};
 use super::height::{Candidate, Exec, HeightState, Step};
-use super::messages::{Ack, Batch, BftMessage, Proposal, Vote, VoteKind};
+use super::messages::{BftMessage, Proposal, Vote, VoteKind};
 use super::stake::StakeSet;
 use crate::poa::ValidatorIndex;
 
@@ -523,27 +523,6 @@ impl Bft {
         }
     }
 
-    fn restore_batch(&mut self, batch: Batch, out: &mut Vec<BftAction>) {
-        let height = batch.header.height;
-        let Some(me) = self.me_at(height) else {
-            return;
-        };
-        if batch.header.proposer != me {
-            return;
-        }
-        let avail = if height == self.avail.height {
-            &mut self.avail
-        } else if height == self.next.height {
-            &mut self.next
-        } else {
-            return;
-        };
-        avail.own = Own::Sent(batch.clone());
-        avail.batches.insert(me, (batch.clone(), Check::Valid));
-        out.push(BftAction::Broadcast(BftMessage::Batch(batch.clone())));
-        self.ack(height, &batch, out);
-    }
-
     /// The height has work: run its rounds (from round 0, unless restored further).
     pub(super) fn activate(&mut self, out: &mut Vec<BftAction>) {
         if self.state.active || self.state.committing {
@@ -615,30 +594,6 @@ impl Bft {
             .max(self.config.propose_timeout_ms)
     }
 
-    /// Sends again our batches (this height and next) and our acks of this height's batches.
-    fn resend_availability(&mut self, out: &mut Vec<BftAction>) {
-        for avail in [&self.avail, &self.next] {
-            if let Own::Sent(batch) = &avail.own {
-                out.push(BftAction::Broadcast(BftMessage::Batch(batch.clone())));
-            }
-        }
-        let Some(me) = self.me else {
-            return;
-        };
-        for ((proposer, digest), voters) in &self.avail.acks {
-            if let Some(signature) = voters.get(&me) {
-                let ack = Ack {
-                    height: self.avail.height,
-                    proposer: *proposer,
-                    digest: *digest,
-                    validator: me,
-                    signature: *signature,
-                };
-                out.push(BftAction::Broadcast(BftMessage::Ack(ack)));
-            }
-        }
-    }
-
     /// Sends again what we signed in the current round (votes, and our proposal).
     fn resend_round(&mut self, out: &mut Vec<BftAction>) {
         let Some(me) = self.me else {
@@ -664,164 +619,5 @@ impl Bft {
                 }
             }
         }
-    }
-
-    /// Asks the node for this validator's batches of the current and next height when they
-    /// are due: when there are transactions, when others sent theirs, or when idle too long.
-    /// The next height's batch waits until this height's is certified (one ahead at most).
-    pub(super) fn maybe_build_batches(&mut self, out: &mut Vec<BftAction>) {
-        if self.state.committing {
-            return;
-        }
-        let height = self.state.height;
-        if let Some(me) = self.me {
-            let due = self.txs_waiting
-                || !self.avail.batches.is_empty()
-                || self.idle_passed
-                || self.state.active;
-            if self.avail.own == Own::None && due {
-                self.avail.own = Own::Building;
-                self.txs_waiting = false;
-                out.push(BftAction::BuildBatch { height });
-            }
-            let ahead = height.saturating_add(1);
-            let due_next = self.txs_waiting || !self.next.batches.is_empty();
-            if self.next.own == Own::None
-                && due_next
-                && self.avail.own_certified(me)
-                && self.me_at(ahead).is_some()
-            {
-                self.next.own = Own::Building;
-                self.txs_waiting = false;
-                out.push(BftAction::BuildBatch { height: ahead });
-            }
-        }
-    }
-
-    fn on_batch_built(
-        &mut self,
-        height: u64,
-        tx_count: u32,
-        payload: Vec<u8>,
-        out: &mut Vec<BftAction>,
-    ) {
-        let Some(me) = self.me_at(height) else {
-            return;
-        };
-        let Some(key) = self.signer.clone() else {
-            return;
-        };
-        let avail = if height == self.avail.height {
-            &mut self.avail
-        } else if height == self.next.height {
-            &mut self.next
-        } else {
-            return;
-        };
-        if avail.own != Own::Building {
-            return;
-        }
-        let batch = Batch::sign(self.config.chain_id, height, me, tx_count, payload, &key);
-        avail.own = Own::Sent(batch.clone());
-        avail.batches.insert(me, (batch.clone(), Check::Valid));
-        out.push(BftAction::Persist(WalEntry::Batch(batch.clone())));
-        out.push(BftAction::Broadcast(BftMessage::Batch(batch.clone())));
-        self.ack(height, &batch, out);
-        if height == self.state.height {
-            self.activate(out);
-        }
-        self.progress(out);
-    }
-
-    /// Acks `batch` (once per proposer) and counts our own ack.
-    pub(super) fn ack(&mut self, height: u64, batch: &Batch, out: &mut Vec<BftAction>) {
-        let (Some(me), Some(key)) = (self.me_at(height), self.signer.as_ref()) else {
-            return;
-        };
-        let ack = Ack::sign(self.config.chain_id, &batch.header, me, key);
-        let avail = if height == self.avail.height {
-            &mut self.avail
-        } else if height == self.next.height {
-            &mut self.next
-        } else {
-            return;
-        };
-        if avail.add_ack(ack.proposer, ack.digest, me, ack.signature) {
-            out.push(BftAction::Broadcast(BftMessage::Ack(ack.clone())));
-        }
-        self.after_ack(height, batch.header.proposer, out);
-    }
-
-    /// Certifies the batch if its acks now suffice, and lets what depends on that happen.
-    pub(super) fn after_ack(
-        &mut self,
-        height: u64,
-        proposer: ValidatorIndex,
-        out: &mut Vec<BftAction>,
-    ) {
-        let Some(set) = self.validators_at(height).cloned() else {
-            return;
-        };
-        let avail = if height == self.avail.height {
-            &mut self.avail
-        } else if height == self.next.height {
-            &mut self.next
-        } else {
-            return;
-        };
-        if avail.try_certify(&set, proposer) {
-            if height == self.state.height {
-                self.check_quorum_timer(out);
-                self.try_propose(out);
-            }
-            self.maybe_build_batches(out);
-        }
-    }
-
-    /// Starts the leader's grace timer when certified batches first pass two thirds of stake.
-    pub(super) fn check_quorum_timer(&mut self, out: &mut Vec<BftAction>) {
-        let set = self.set().clone();
-        if !self.avail.quorum_reached && set.is_quorum(self.avail.certified_weight(&set)) {
-            self.avail.quorum_reached = true;
-            let height = self.state.height;
-            self.schedule(Timer::Grace { height }, self.config.batch_grace_ms, out);
-        }
-    }
-
-    fn on_batch_validated(
-        &mut self,
-        height: u64,
-        proposer: ValidatorIndex,
-        digest: [u8; 32],
-        valid: bool,
-        out: &mut Vec<BftAction>,
-    ) {
-        let avail = if height == self.avail.height {
-            &mut self.avail
-        } else if height == self.next.height {
-            &mut self.next
-        } else {
-            return;
-        };
-        let Some((batch, check)) = avail.batches.get_mut(&proposer) else {
-            return;
-        };
-        if batch.header.digest != digest || *check != Check::Pending {
-            return;
-        }
-        if !valid {
-            *check = Check::Invalid;
-            out.push(BftAction::Rejected(
-                super::events::Rejection::InvalidBatch {
-                    height,
-                    index: proposer,
-                },
-            ));
-            return;
-        }
-        *check = Check::Valid;
-        let batch = batch.clone();
-        self.ack(height, &batch, out);
-        self.progress(out);
     }
 }

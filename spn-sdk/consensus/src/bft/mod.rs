@@ -53,6 +53,7 @@
 #![warn(missing_docs)]
 
 mod availability;
+mod batching;
 mod certificate;
 mod engine;
 mod events;

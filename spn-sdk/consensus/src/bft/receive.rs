@@ -2,7 +2,7 @@
 
 use std::collections::btree_map::Entry;
 
-use super::availability::{Availability, Check};
+use super::availability::Check;
 use super::certificate::{verify_batch_certificate, verify_commit_certificate};
 use super::engine::Bft;
 use super::events::{BftAction, Evidence, Rejection};
@@ -46,16 +46,6 @@ impl Bft {
         self.validators_at(height)
             .cloned()
             .ok_or(Rejection::NoValidatorSet { height })
-    }
-
-    fn avail_mut(&mut self, height: u64) -> Option<&mut Availability> {
-        if height == self.avail.height {
-            Some(&mut self.avail)
-        } else if height == self.next.height {
-            Some(&mut self.next)
-        } else {
-            None
-        }
     }
 
     fn on_batch(&mut self, batch: Batch, out: &mut Vec<BftAction>) {

@@ -8,6 +8,8 @@
 //! across its restarts. A run is live when, once the network is calm, every honest node
 //! reaches the target height and has committed every transaction an honest validator owns.
 
+mod checks;
+mod network;
 pub mod node;
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -15,8 +17,8 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use spn_consensus::bft::{
-    owner_index, verify_commit_certificate, Batch, BftAction, BftConfig, BftEvent, BftMessage,
-    CommitCertificate, Decision, Evidence, Hash, StakeSet, Vote, VoteKind, WalEntry, NIL,
+    owner_index, BftAction, BftConfig, BftEvent, BftMessage, Decision, Evidence, Hash, StakeSet,
+    VoteKind,
 };
 
 use node::{decode_txs, encode_txs, Role, SimBlock, SimNode, Tx};
@@ -298,29 +300,6 @@ impl Sim {
     fn delay(&mut self) -> u64 {
         let (lo, hi) = self.scenario.delay_ms;
         self.rng.random_range(lo..=hi)
-    }
-
-    /// Which half of the network node `j` is in (for twins and equivocation).
-    fn group(j: usize) -> u8 {
-        1 + (j % 2) as u8
-    }
-
-    /// Whether `a`'s messages reach `b`.
-    fn linked(&self, a: usize, b: usize) -> bool {
-        if a == b {
-            return false;
-        }
-        if let Some(side) = &self.side {
-            if side[a] != side[b] {
-                return false;
-            }
-        }
-        match (self.nodes[a].role, self.nodes[b].role) {
-            (Role::Twin(s), Role::Twin(t)) => s == t,
-            (Role::Twin(s), _) => Self::group(b) == s,
-            (_, Role::Twin(s)) => Self::group(a) == s,
-            _ => true,
-        }
     }
 
     fn start(&mut self, i: usize) {
@@ -701,238 +680,6 @@ impl Sim {
             }
             BftAction::Misbehaviour(evidence) => self.check_evidence(evidence),
         }
-    }
-
-    /// Honest keys never sign conflicting messages, across restarts.
-    fn check_signed(&mut self, i: usize, entry: &WalEntry) {
-        if !self.nodes[i].is_honest() {
-            return;
-        }
-        let k = self.nodes[i].key_index;
-        match entry {
-            WalEntry::Vote(v) => {
-                let first = *self
-                    .votes_signed
-                    .entry((k, v.height, v.round, v.kind))
-                    .or_insert(v.block_hash);
-                assert_eq!(
-                    first, v.block_hash,
-                    "node {i} signed two {:?}s at h{} r{}",
-                    v.kind, v.height, v.round
-                );
-            }
-            WalEntry::Batch(b) => {
-                let first = *self
-                    .batches_signed
-                    .entry((k, b.header.height))
-                    .or_insert(b.header.digest);
-                assert_eq!(
-                    first, b.header.digest,
-                    "node {i} signed two batches at h{}",
-                    b.header.height
-                );
-            }
-            WalEntry::Proposal(_) | WalEntry::Locked { .. } => {}
-        }
-    }
-
-    /// Evidence must be real: both signatures verify, same signer and slot, different content.
-    fn check_evidence(&mut self, evidence: Evidence) {
-        match evidence {
-            Evidence::DoubleVote { first, second } => {
-                let key = self.set.key(first.validator).expect("member");
-                assert!(first.verify(CHAIN, key) && second.verify(CHAIN, key));
-                assert_eq!(
-                    (first.validator, first.height, first.round, first.kind),
-                    (second.validator, second.height, second.round, second.kind)
-                );
-                assert_ne!(first.block_hash, second.block_hash);
-                let offender = self
-                    .nodes
-                    .iter()
-                    .find(|n| n.key_index == first.validator)
-                    .expect("node");
-                assert!(
-                    !offender.is_honest(),
-                    "evidence against honest validator {}",
-                    first.validator
-                );
-                self.double_votes += 1;
-            }
-            Evidence::DoubleBatch { first, second } => {
-                assert_eq!(first.header.proposer, second.header.proposer);
-                assert_ne!(first.header, second.header);
-                let offender = self
-                    .nodes
-                    .iter()
-                    .find(|n| n.key_index == first.header.proposer)
-                    .expect("node");
-                assert!(
-                    !offender.is_honest(),
-                    "batch evidence against an honest validator"
-                );
-                self.other_evidence += 1;
-            }
-            Evidence::DoubleProposal { first, second } => {
-                let offender = self
-                    .nodes
-                    .iter()
-                    .find(|n| n.key_index == first.proposer)
-                    .expect("node");
-                assert!(
-                    !offender.is_honest() && first != second,
-                    "proposal evidence against an honest validator"
-                );
-                self.other_evidence += 1;
-            }
-        }
-    }
-
-    fn send(&mut self, to: usize, msg: BftMessage) {
-        self.messages += 1;
-        if self.chaos && self.rng.random_bool(self.scenario.drop_rate) {
-            return;
-        }
-        let after = self.delay();
-        self.schedule(after, Ev::Deliver { to, msg });
-    }
-
-    fn broadcast(&mut self, i: usize, msg: BftMessage) {
-        let role = self.nodes[i].role;
-        for j in 0..self.nodes.len() {
-            if !self.linked(i, j) {
-                continue;
-            }
-            match role {
-                Role::Equivocator => {
-                    let twin = self.conflicting(i, &msg);
-                    let (mine, other) = if Self::group(j) == 1 {
-                        (msg.clone(), twin)
-                    } else {
-                        (twin, msg.clone())
-                    };
-                    self.send(j, mine);
-                    if self.rng.random_bool(0.3) {
-                        self.send(j, other);
-                    }
-                }
-                Role::InvalidBatches if self.rng.random_bool(0.2) => {
-                    let mut forged = msg.clone();
-                    if let BftMessage::Vote(v) = &mut forged {
-                        v.signature[0] ^= 1;
-                    }
-                    self.send(j, forged);
-                    self.send(j, msg.clone());
-                }
-                _ => self.send(j, msg.clone()),
-            }
-        }
-    }
-
-    /// The equivocator's other version of `msg`, validly signed.
-    fn conflicting(&self, i: usize, msg: &BftMessage) -> BftMessage {
-        let key = &self.nodes[i].key;
-        match msg {
-            BftMessage::Vote(v) => {
-                let other = if v.block_hash == NIL { [0xee; 32] } else { NIL };
-                BftMessage::Vote(Vote::sign(
-                    CHAIN,
-                    v.height,
-                    v.round,
-                    v.kind,
-                    other,
-                    v.validator,
-                    key,
-                ))
-            }
-            BftMessage::Batch(b) => {
-                let mut txs = decode_txs(&b.payload).unwrap_or_default();
-                txs.pop();
-                let payload = encode_txs(&txs);
-                BftMessage::Batch(Batch::sign(
-                    CHAIN,
-                    b.header.height,
-                    b.header.proposer,
-                    txs.len() as u32,
-                    payload,
-                    key,
-                ))
-            }
-            BftMessage::Proposal(p) => {
-                let mut other = p.clone();
-                other.timestamp_ms += 1;
-                BftMessage::Proposal(other.signed(CHAIN, key))
-            }
-            other => other.clone(),
-        }
-    }
-
-    fn commit(&mut self, i: usize, height: u64, hash: Hash, certificate: CommitCertificate) {
-        let node = &mut self.nodes[i];
-        assert_eq!(height, node.head() + 1, "node {i} commits out of order");
-        assert_eq!((certificate.height, certificate.block_hash), (height, hash));
-        if let Err(e) = verify_commit_certificate(CHAIN, &self.set, &certificate) {
-            panic!("node {i} commits height {height} with a certificate that fails: {e}");
-        }
-        let block = node
-            .executed
-            .get(&hash)
-            .cloned()
-            .unwrap_or_else(|| panic!("node {i} commits height {height} before executing it"));
-        if node.is_honest() {
-            let first = *self.committed.entry(height).or_insert(hash);
-            assert_eq!(
-                first, hash,
-                "SAFETY: two blocks committed at height {height}"
-            );
-        }
-        if node.synced.contains(&height) {
-            node.commits_by_sync += 1;
-        }
-        node.chain.push((hash, block, certificate));
-        node.executed.clear();
-        node.in_flight.retain(|h, _| *h > height);
-        node.wal.retain(|e| e.height() > height);
-    }
-
-    fn serve_sync(&mut self, i: usize, from_height: u64, peer: [u8; 32]) {
-        let server = (0..self.nodes.len()).find(|&j| {
-            self.linked(i, j)
-                && self.nodes[j].is_up()
-                && self.nodes[j].key.verifying_key().to_bytes() == peer
-        });
-        let Some(j) = server else {
-            return;
-        };
-        if self.chaos && self.rng.random_bool(self.scenario.drop_rate) {
-            return;
-        }
-        let decisions = self.nodes[j].decisions(from_height, 16);
-        let after = self.delay() + self.delay();
-        self.schedule(after, Ev::SyncReply { to: i, decisions });
-    }
-
-    /// Transactions whose owner is honest (the ones liveness promises to commit).
-    fn owed(&self) -> Vec<Tx> {
-        let n = self.scenario.n;
-        let byzantine = self.scenario.byzantine != Role::Honest;
-        self.next_nonce
-            .iter()
-            .flat_map(|(s, count)| (0..*count).map(move |nonce| (*s, nonce)))
-            .filter(|(s, _)| !(byzantine && owner_index(&s.to_be_bytes(), n) == 0))
-            .collect()
-    }
-
-    fn done(&self) -> bool {
-        let owed = self.owed();
-        self.honest().all(|i| {
-            let node = &self.nodes[i];
-            if !node.is_up() || node.head() < self.scenario.target {
-                return false;
-            }
-            let committed = node.committed_txs();
-            owed.iter().all(|tx| committed.contains(tx))
-        })
     }
 
     fn trace_action(&self, i: usize, action: &BftAction) {
