@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
-# Run a local dev chain: chain id 31337 on http://127.0.0.1:8545 with ten prefunded dev
-# accounts (the anvil/hardhat test mnemonic). Extra arguments go to `pharos-node run`,
-# e.g. `--datadir ./devdata` to keep the chain between runs.
+# Run a local network with one command (`spn devnet`): a dev mainnet (chain 31337 on
+# http://127.0.0.1:8545, ten funded dev accounts), two example SPNs (1001 on :9545, 1002 on
+# :9546) registered and restaked, and a relayer. Its chains are kept in ./devnet (or
+# --datadir DIR) and resumed by the next run; Ctrl-C stops everything. Extra arguments go to
+# `spn devnet` (e.g. --datadir DIR, --port 8545, --spn-port 9545, --json). Installs what the
+# build needs, idempotently, and builds spn and pharos-node first. Messages go to stderr;
+# stdout is the devnet's.
 set -euo pipefail
+here="$PWD"
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh --no-npm
+bash scripts/setup.sh --no-npm >&2
 source scripts/env.sh
-echo "==> building pharos-node (release; the first build takes ~20 minutes on 2 cores)"
+echo "==> building spn and pharos-node (release; the first build takes ~20 minutes on 2 cores)" >&2
 # Same package selection as the tests, so both share one build of every dependency.
 cargo build --release --workspace --bins --locked
-"$CARGO_TARGET_DIR/release/pharos-node" keys dev
-exec "$CARGO_TARGET_DIR/release/pharos-node" run --dev "$@"
+cd "$here"
+exec "$CARGO_TARGET_DIR/release/spn" devnet "$@"

@@ -73,7 +73,7 @@ pub async fn deposit(args: DepositArgs, g: &Globals) -> Result<()> {
     if args.token.is_none() {
         args.amount.wei()?;
     }
-    let wallet = Wallet::connect(&g.rpc, g.private_key.as_deref()).await?;
+    let wallet = Wallet::connect(&g.rpc, &g.key).await?;
     if !wallet.chain.has_code(sc::BRIDGE).await? {
         bail!(
             "{} has no mainnet Bridge at {}: deposits are made on the mainnet; pass its RPC URL \
@@ -193,7 +193,7 @@ pub async fn withdraw(args: WithdrawArgs, g: &Globals) -> Result<()> {
         );
     }
     let value = args.amount.wei()?;
-    let wallet = Wallet::connect(&g.rpc, g.private_key.as_deref()).await?;
+    let wallet = Wallet::connect(&g.rpc, &g.key).await?;
     if !wallet.chain.has_code(sc::SPN_BRIDGE).await? {
         bail!(
             "{} is not an SPN (no SPN Bridge at {}): withdrawals start on the SPN; pass its RPC \

@@ -118,7 +118,7 @@ fn proof_from_datadir(dir: &Path, account: Address, slot: B256, height: u64) -> 
 
 /// Proves the caller's balance at the last finalized checkpoint and exits it.
 pub async fn run(args: ExitArgs, g: &Globals) -> Result<()> {
-    let wallet = Wallet::connect(&g.rpc, g.private_key.as_deref()).await?;
+    let wallet = Wallet::connect(&g.rpc, &g.key).await?;
     let p = wallet.provider().clone();
     let me = wallet.address;
     let spn = args.spn;

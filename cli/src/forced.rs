@@ -64,7 +64,7 @@ pub async fn request(args: WithdrawArgs, g: &Globals) -> Result<()> {
     if args.to.is_some() {
         bail!("a forced withdrawal always pays the requesting account; drop --to");
     }
-    let wallet = Wallet::connect(&g.rpc, g.private_key.as_deref()).await?;
+    let wallet = Wallet::connect(&g.rpc, &g.key).await?;
     if !wallet.chain.has_code(sc::BRIDGE).await? {
         bail!(
             "{} has no mainnet Bridge at {}: a forced withdrawal is requested on the mainnet; \
@@ -205,7 +205,7 @@ async fn watch(p: &DynProvider, id: u64, as_json: bool) -> Result<()> {
 
 /// `spn freeze --request ID`: freeze the SPN of an expired request.
 pub async fn freeze(args: FreezeArgs, g: &Globals) -> Result<()> {
-    let wallet = Wallet::connect(&g.rpc, g.private_key.as_deref()).await?;
+    let wallet = Wallet::connect(&g.rpc, &g.key).await?;
     let p = wallet.provider().clone();
     let bridge = Bridge::new(sc::BRIDGE, &p);
     let id = args.request;

@@ -5,21 +5,29 @@ mod bridge;
 mod devnet;
 mod exit;
 mod forced;
+mod new;
 mod node;
+mod reference;
 mod register;
 mod relayer;
 mod restake;
 mod revert;
 mod rpc;
 mod send;
+mod settings;
 mod status;
+mod template;
 mod trace;
 mod wallet;
 
-use clap::parser::ValueSource;
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
+pub use settings::Globals;
+use std::path::PathBuf;
 
 /// Operate Specialized Processing Networks and the Pharos mainnet.
+///
+/// Global flags go before or after the command. Each is read from the flag, else its
+/// environment variable, else the settings file (--settings), else its default.
 #[derive(Debug, Parser)]
 #[command(name = "spn", version, about)]
 struct Cli {
@@ -28,40 +36,48 @@ struct Cli {
         long,
         global = true,
         env = "SPN_RPC",
-        default_value = "http://127.0.0.1:8545"
+        default_value = settings::DEFAULT_RPC,
+        value_name = "URL"
     )]
     rpc: String,
-    /// Print machine-readable JSON.
+    /// Print the result as one JSON object on stdout.
     #[arg(long, global = true)]
     json: bool,
     /// Private key (secp256k1, hex) of the account that sends transactions.
     #[arg(
         long,
+        visible_alias = "key",
         global = true,
         env = "SPN_PRIVATE_KEY",
         hide_env_values = true,
         value_name = "0xKEY"
     )]
     private_key: Option<String>,
+    /// The sending account's key in an encrypted JSON keystore (Ethereum V3, as `cast wallet
+    /// import` or geth write it), instead of --private-key.
+    #[arg(long, global = true, env = "SPN_KEYSTORE", value_name = "FILE")]
+    keystore: Option<PathBuf>,
+    /// A file holding the keystore's password (else SPN_KEYSTORE_PASSWORD).
+    #[arg(
+        long,
+        global = true,
+        env = "SPN_KEYSTORE_PASSWORD_FILE",
+        value_name = "FILE"
+    )]
+    password_file: Option<PathBuf>,
+    /// spn's settings file (TOML: rpc, private_key or keystore, password_file, json);
+    /// default ~/.config/spn/settings.toml when it exists.
+    #[arg(long, global = true, env = "SPN_SETTINGS", value_name = "FILE")]
+    settings: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
 
-/// The flags every command shares.
-#[derive(Debug)]
-pub struct Globals {
-    /// `--rpc`.
-    pub rpc: String,
-    /// True if `--rpc` or `SPN_RPC` was given (not the default).
-    pub rpc_given: bool,
-    /// `--json`.
-    pub json: bool,
-    /// `--private-key`.
-    pub private_key: Option<String>,
-}
-
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Scaffold a new SPN project from a template: its node (a Cargo project on the SDK),
+    /// validators, an example app that sends and receives messages, tests and a README.
+    New(new::NewArgs),
     /// Show a chain's id, head block, client and sync state; with --spn, an SPN's record on the
     /// mainnet.
     Status(status::StatusArgs),
@@ -88,24 +104,44 @@ enum Command {
     /// Run a relayer: SPN checkpoints and messages to the mainnet.
     #[command(subcommand)]
     Relayer(relayer::RelayerCommand),
-    /// Local dev chain tools: `spn devnet warp 1d` moves the dev mainnet's clock forward.
-    #[command(subcommand)]
-    Devnet(devnet::DevnetCommand),
+    /// Run a local network: a dev mainnet, two example SPNs and a relayer, until Ctrl-C
+    /// (resumed from --datadir); `spn devnet warp 1d` moves the dev mainnet's clock forward.
+    Devnet(devnet::DevnetArgs),
     /// Show every hop of a cross-network message (--rpc is the mainnet), and why it waits.
     Trace(trace::TraceArgs),
+    /// Print a shell completion script: `spn completions bash > ~/.local/share/bash-completion/completions/spn`.
+    Completions {
+        /// The shell: bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the CLI reference (docs/cli-reference.md) as Markdown.
+    #[command(hide = true)]
+    CliReference,
 }
 
 fn main() {
     let matches = Cli::command().get_matches();
-    let rpc_given = matches
-        .value_source("rpc")
-        .is_some_and(|source| source != ValueSource::DefaultValue);
     let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
-    let globals = Globals {
-        rpc: cli.rpc,
-        rpc_given,
-        json: cli.json,
-        private_key: cli.private_key,
+    match &cli.command {
+        Command::Completions { shell } => {
+            let mut script = Vec::new();
+            clap_complete::generate(*shell, &mut Cli::command(), "spn", &mut script);
+            // A closed pipe (`| head`) is not an error worth a panic.
+            let _ = std::io::Write::write_all(&mut std::io::stdout(), &script);
+            return;
+        }
+        Command::CliReference => {
+            print!("{}", reference::markdown(&Cli::command()));
+            return;
+        }
+        _ => {}
+    }
+    let globals = match Globals::resolve(&matches) {
+        Ok(globals) => globals,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::exit(1);
+        }
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -119,6 +155,7 @@ fn main() {
     };
     let result = runtime.block_on(async {
         match cli.command {
+            Command::New(args) => new::run(args, &globals),
             Command::Status(args) => match (args.spn, args.request) {
                 (_, Some(id)) => forced::status(&globals.rpc, id, globals.json).await,
                 (Some(id), None) => status::run_spn(&globals.rpc, id, globals.json).await,
@@ -139,13 +176,14 @@ fn main() {
             Command::Exit(args) => exit::run(args, &globals).await,
             Command::Relayer(command) => {
                 init_logging();
-                relayer::run(command, globals.private_key.clone()).await
+                relayer::run(command, &globals).await
             }
-            Command::Devnet(command) => devnet::run(command, &globals.rpc, globals.json).await,
+            Command::Devnet(args) => devnet::run(args, &globals.rpc, globals.json).await,
             Command::Trace(args) => {
                 let mainnet = globals.rpc_given.then(|| globals.rpc.clone());
                 trace::run(args, mainnet, globals.json).await
             }
+            Command::Completions { .. } | Command::CliReference => Ok(()),
         }
     });
     if let Err(e) = result {

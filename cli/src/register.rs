@@ -28,7 +28,7 @@ pub async fn run(args: RegisterArgs, g: &Globals) -> Result<()> {
     } else {
         config.mainnet_rpc.as_str()
     };
-    let wallet = Wallet::connect(url, g.private_key.as_deref()).await?;
+    let wallet = Wallet::connect(url, &g.key).await?;
     if wallet.chain.chain_id != config.mainnet_chain_id {
         bail!(
             "{url} serves chain {}, but {} says the mainnet is chain {}: point mainnet_rpc (or \

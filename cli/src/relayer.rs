@@ -1,5 +1,6 @@
 //! `spn relayer run`: carry checkpoints and messages of some SPNs to the mainnet.
 
+use crate::Globals;
 use alloy::signers::local::PrivateKeySigner;
 use clap::{Args, Subcommand};
 use eyre::{eyre, Result, WrapErr};
@@ -29,8 +30,10 @@ pub struct RunArgs {
     pub metrics_addr: IpAddr,
 }
 
-/// Run the command; `private_key` is the global `--private-key`, if given.
-pub async fn run(command: RelayerCommand, private_key: Option<String>) -> Result<()> {
+/// Run the command. The paying key: `--private-key`/`--keystore` (or their environment
+/// variables), else the config's `private_key`, else `SPN_RELAYER_KEY`, else the settings
+/// file's key.
+pub async fn run(command: RelayerCommand, g: &Globals) -> Result<()> {
     let RelayerCommand::Run(args) = command;
     let text = std::fs::read_to_string(&args.config)
         .wrap_err_with(|| format!("cannot read the relayer config {}", args.config.display()))?;
@@ -38,20 +41,26 @@ pub async fn run(command: RelayerCommand, private_key: Option<String>) -> Result
     if let Some(port) = args.metrics_port {
         config.metrics_addr = Some(SocketAddr::new(args.metrics_addr, port));
     }
+    let given = if g.key_from_settings {
+        None
+    } else {
+        g.key.secret_hex()?
+    };
     let key = match (
-        private_key,
+        given,
         config.private_key,
         std::env::var("SPN_RELAYER_KEY").ok(),
     ) {
         (Some(k), _, _) => k,
         (None, Some(k), _) => k.to_string(),
         (None, None, Some(k)) => k,
-        (None, None, None) => {
-            return Err(eyre!(
-            "no key to pay for relays: set private_key in {}, SPN_RELAYER_KEY, or --private-key",
-            args.config.display()
-        ))
-        }
+        (None, None, None) => g.key.secret_hex()?.ok_or_else(|| {
+            eyre!(
+                "no key to pay for relays: set private_key in {}, SPN_RELAYER_KEY, or pass \
+                 --private-key or --keystore",
+                args.config.display()
+            )
+        })?,
     };
     let signer: PrivateKeySigner = key
         .trim()

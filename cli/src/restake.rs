@@ -64,7 +64,7 @@ pub struct UnstakeArgs {
 pub async fn restake(args: RestakeArgs, g: &Globals) -> Result<()> {
     let amount = args.amount.wei()?;
     let key = args.operator_key.as_deref().map(operator_key).transpose()?;
-    let wallet = Wallet::connect(&g.rpc, g.private_key.as_deref()).await?;
+    let wallet = Wallet::connect(&g.rpc, &g.key).await?;
     let p = wallet.provider();
     let me = wallet.address;
     let spn = args.spn;
@@ -213,7 +213,7 @@ pub async fn restake(args: RestakeArgs, g: &Globals) -> Result<()> {
 /// Starts unstaking `--amount`, or with `--withdraw` takes back what finished unbonding.
 pub async fn unstake(args: UnstakeArgs, g: &Globals) -> Result<()> {
     let amount = args.amount.as_ref().map(Amount::wei).transpose()?;
-    let wallet = Wallet::connect(&g.rpc, g.private_key.as_deref()).await?;
+    let wallet = Wallet::connect(&g.rpc, &g.key).await?;
     let me = wallet.address;
     let spn = args.spn;
     let restaking = Restaking::new(sc::RESTAKING, wallet.provider());

@@ -35,7 +35,7 @@ pub struct SendArgs {
 /// Dispatches the message and prints its id.
 pub async fn run(args: SendArgs, g: &Globals) -> Result<()> {
     let body = parse_body(&args.body)?;
-    let wallet = Wallet::connect(&g.rpc, g.private_key.as_deref()).await?;
+    let wallet = Wallet::connect(&g.rpc, &g.key).await?;
     let from_spn = wallet.chain.has_code(sc::SPN_MAILBOX).await?;
     let d = args.destination;
     let recipient = args.recipient.into_word();

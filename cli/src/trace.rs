@@ -3,9 +3,10 @@
 use alloy::primitives::B256;
 use alloy::providers::Provider;
 use clap::Args;
-use eyre::{eyre, Result, WrapErr};
+use eyre::{bail, eyre, Result, WrapErr};
 use spn_relayer::{connect, trace, RelayerConfig, RelayerState, TraceSources};
 use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
 /// `spn trace` options.
 #[derive(Debug, Args)]
@@ -18,20 +19,24 @@ pub struct TraceArgs {
     /// A relayer config: its mainnet, its SPNs and its saved failure reasons.
     #[arg(long)]
     pub config: Option<PathBuf>,
+    /// Wait up to this long (`90s`, `5m`) for the message to be delivered or to fail at its
+    /// destination, saying on stderr what it waits for.
+    #[arg(long, value_name = "DURATION", value_parser = crate::devnet::parse_duration)]
+    pub wait: Option<u64>,
 }
 
 /// Run the command; `mainnet_rpc` is `--rpc` if the user gave it.
 pub async fn run(args: TraceArgs, mainnet_rpc: Option<String>, json: bool) -> Result<()> {
     let mut mainnet_url = mainnet_rpc.unwrap_or_else(|| "http://127.0.0.1:8545".into());
     let mut urls = args.spn_rpc.clone();
-    let mut state = None;
+    let mut relayer_state_file = None;
     if let Some(path) = &args.config {
         let text = std::fs::read_to_string(path)
             .wrap_err_with(|| format!("cannot read the relayer config {}", path.display()))?;
         let config = RelayerConfig::from_toml(&text).map_err(|e| eyre!(e))?;
         mainnet_url = config.mainnet_rpc.clone();
         urls.extend(config.spns.iter().map(|s| s.rpc.clone()));
-        state = Some(RelayerState::load(&config.state_file).map_err(|e| eyre!(e))?);
+        relayer_state_file = Some(config.state_file);
     }
     let mainnet = connect(&mainnet_url).map_err(|e| eyre!(e))?;
     let mainnet_id = mainnet.get_chain_id().await.wrap_err_with(|| {
@@ -47,13 +52,39 @@ pub async fn run(args: TraceArgs, mainnet_rpc: Option<String>, json: bool) -> Re
         spns.push((id as u32, p));
     }
     eprintln!("tracing {} ...", args.id);
-    let sources = TraceSources {
-        mainnet: &mainnet,
-        mainnet_id: mainnet_id as u32,
-        spns: &spns,
-        relayer_state: state.as_ref(),
+    let started = Instant::now();
+    let mut told = None;
+    let t = loop {
+        // The relayer's saved reasons change while it works: read them every round.
+        let state = relayer_state_file
+            .as_ref()
+            .map(|file| RelayerState::load(file).map_err(|e| eyre!(e)))
+            .transpose()?;
+        let sources = TraceSources {
+            mainnet: &mainnet,
+            mainnet_id: mainnet_id as u32,
+            spns: &spns,
+            relayer_state: state.as_ref(),
+        };
+        let t = trace(&sources, args.id).await.map_err(|e| eyre!(e))?;
+        let Some(limit) = args.wait else { break t };
+        let ended = t.hops.last().is_some_and(|h| h.step == "failed");
+        let Some(why) = t.stuck.clone().filter(|_| !ended) else {
+            break t;
+        };
+        if started.elapsed() >= Duration::from_secs(limit) {
+            bail!(
+                "message {} still waits after {limit} s: {why}; `spn trace {}` shows its hops",
+                args.id,
+                args.id
+            );
+        }
+        if told.as_ref() != Some(&why) {
+            eprintln!("waiting: {why}");
+            told = Some(why);
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
     };
-    let t = trace(&sources, args.id).await.map_err(|e| eyre!(e))?;
     if json {
         println!("{}", serde_json::to_string_pretty(&t)?);
         return Ok(());

@@ -11,6 +11,7 @@ use alloy::signers::local::PrivateKeySigner;
 use alloy::sol_types::SolEvent;
 use eyre::{bail, eyre, Result};
 use std::future::Future;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// How long a sent transaction may take to be mined before the command gives up waiting.
@@ -71,8 +72,8 @@ pub struct Wallet {
 
 impl Wallet {
     /// Reads the key (before any network traffic) and connects to `url`.
-    pub async fn connect(url: &str, private_key: Option<&str>) -> Result<Self> {
-        let signer = signer(private_key)?;
+    pub async fn connect(url: &str, key: &KeySource) -> Result<Self> {
+        let signer = signer(key)?;
         let address = signer.address();
         let provider = ProviderBuilder::new()
             .wallet(EthereumWallet::from(signer))
@@ -98,14 +99,57 @@ impl Wallet {
     }
 }
 
-/// The secp256k1 key of `--private-key` / `SPN_PRIVATE_KEY`.
-pub fn signer(private_key: Option<&str>) -> Result<PrivateKeySigner> {
-    let Some(key) = private_key.map(str::trim).filter(|k| !k.is_empty()) else {
-        bail!(
+/// Where the signing key comes from: `--private-key` / `SPN_PRIVATE_KEY`, or an encrypted
+/// `--keystore` / `SPN_KEYSTORE` (or the settings file's `private_key` / `keystore`).
+#[derive(Debug, Clone)]
+pub enum KeySource {
+    /// No key given.
+    None,
+    /// A secp256k1 secret, hex.
+    PrivateKey(String),
+    /// An Ethereum V3 JSON keystore (what `cast wallet import`, geth and most wallets write).
+    Keystore {
+        /// The keystore file.
+        path: PathBuf,
+        /// A file holding its password (else `SPN_KEYSTORE_PASSWORD`).
+        password_file: Option<PathBuf>,
+    },
+}
+
+impl KeySource {
+    /// The secret as hex, if a key was given (a keystore is decrypted).
+    pub fn secret_hex(&self) -> Result<Option<String>> {
+        match self {
+            Self::None => Ok(None),
+            _ => Ok(Some(alloy::primitives::hex::encode_prefixed(
+                signer(self)?.to_bytes(),
+            ))),
+        }
+    }
+}
+
+/// The signing key, from wherever it was given.
+pub fn signer(key: &KeySource) -> Result<PrivateKeySigner> {
+    match key {
+        KeySource::None => bail!(
             "this command sends transactions and needs the sending account's key: pass \
-             --private-key 0x… or set SPN_PRIVATE_KEY"
-        );
-    };
+             --private-key 0x… or set SPN_PRIVATE_KEY, or use an encrypted keystore with \
+             --keystore FILE (or SPN_KEYSTORE)"
+        ),
+        KeySource::PrivateKey(key) => private_key(key),
+        KeySource::Keystore {
+            path,
+            password_file,
+        } => keystore(path, password_file.as_deref()),
+    }
+}
+
+/// Parses a secp256k1 secret given as hex.
+fn private_key(key: &str) -> Result<PrivateKeySigner> {
+    let key = key.trim();
+    if key.is_empty() {
+        return signer(&KeySource::None);
+    }
     // Never echo the key back: it is a secret even when it is malformed.
     key.parse::<PrivateKeySigner>().map_err(|_| {
         eyre!(
@@ -113,6 +157,42 @@ pub fn signer(private_key: Option<&str>) -> Result<PrivateKeySigner> {
              bytes as 64 hex digits, with or without 0x"
         )
     })
+}
+
+/// Decrypts a V3 keystore with the password from `password_file` or `SPN_KEYSTORE_PASSWORD`.
+fn keystore(path: &Path, password_file: Option<&Path>) -> Result<PrivateKeySigner> {
+    if !path.is_file() {
+        bail!(
+            "keystore {} does not exist: pass the file `cast wallet import` (or geth) wrote, \
+             e.g. ~/.foundry/keystores/<name>",
+            path.display()
+        );
+    }
+    let password = match password_file {
+        Some(file) => std::fs::read_to_string(file)
+            .map_err(|e| eyre!("cannot read the password file {}: {e}", file.display()))?
+            .trim_end_matches(['\n', '\r'])
+            .to_string(),
+        None => std::env::var("SPN_KEYSTORE_PASSWORD").map_err(|_| {
+            eyre!(
+                "keystore {} is encrypted: give its password in SPN_KEYSTORE_PASSWORD, or in a \
+                 file with --password-file FILE",
+                path.display()
+            )
+        })?,
+    };
+    let secret = eth_keystore::decrypt_key(path, password).map_err(|e| match e {
+        eth_keystore::KeystoreError::MacMismatch => eyre!(
+            "wrong password for keystore {} (SPN_KEYSTORE_PASSWORD or --password-file)",
+            path.display()
+        ),
+        other => eyre!(
+            "{} is not a readable Ethereum JSON keystore ({other}); pass a V3 keystore file",
+            path.display()
+        ),
+    })?;
+    PrivateKeySigner::from_slice(&secret)
+        .map_err(|_| eyre!("keystore {} does not hold a secp256k1 key", path.display()))
 }
 
 fn parse_url(url: &str) -> Result<alloy::transports::http::reqwest::Url> {

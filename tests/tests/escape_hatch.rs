@@ -10,6 +10,7 @@ mod common;
 use alloy::primitives::{Address, U256};
 use alloy::providers::Provider;
 use common::cli::{spn_fails, spn_json};
+use common::docs::shell_blocks;
 use common::relay::*;
 use common::*;
 use pharos_contracts::{
@@ -358,24 +359,6 @@ async fn a_censoring_sequencer_is_frozen_and_the_user_exits_over_rpc() {
         registry.latestCheckpoint(SPN).call().await.unwrap().height,
         last
     );
-}
-
-/// The `sh` code blocks of a markdown file, in order.
-fn shell_blocks(markdown: &str) -> Vec<String> {
-    let mut blocks = Vec::new();
-    let mut current: Option<String> = None;
-    for line in markdown.lines() {
-        match (&mut current, line.trim_start()) {
-            (None, l) if l.starts_with("```sh") => current = Some(String::new()),
-            (Some(_), l) if l.starts_with("```") => blocks.extend(current.take()),
-            (Some(block), _) => {
-                block.push_str(line);
-                block.push('\n');
-            }
-            (None, _) => {}
-        }
-    }
-    blocks
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -22,6 +22,9 @@ pub use inbound::{follow_mainnet, InboundFeed, MAX_MESSAGES_PER_BLOCK};
 pub use logs::{logs_between, LOG_CHUNK};
 pub use node::{SpnNode, SpnNodeOptions};
 pub use proofs::{account_leaf, proof_from_store};
+/// What a project building its own SPN node needs besides this crate.
+pub use spn_node::shutdown_signal;
+pub use spn_primitives::{Address, Bytes, ChainSpec, GenesisAccount, U256};
 pub use validators::{
     epoch_set, epoch_validators, wait_for_validators, EpochStarts, RegistrySchedule,
 };

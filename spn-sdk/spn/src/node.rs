@@ -13,7 +13,7 @@ use spn_consensus::poa::PoaConfig;
 use spn_network::{NetworkConfig, PeerAddr};
 use spn_node::{Engine, PoaSetup};
 use spn_node::{NodeBuilder, NodeConfig, NodeHandle, RpcConfig, Solo, SoloConfig, StoreOptions};
-use spn_primitives::StateView;
+use spn_primitives::{ChainSpec, StateView};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -43,9 +43,21 @@ pub struct SpnNode {
 }
 
 impl SpnNode {
-    /// Start the SPN described by `config`.
+    /// Start the SPN described by `config`, with the genesis [`spn_chain_spec`] builds from it.
     pub async fn launch(config: &SpnConfig, options: SpnNodeOptions) -> Result<Self, String> {
-        let spec = spn_chain_spec(config)?;
+        Self::launch_with_spec(config, spn_chain_spec(config)?, options).await
+    }
+
+    /// Start the SPN described by `config` with a chain spec of the caller's: a project's own
+    /// genesis, built on [`spn_chain_spec`] (the SPN Mailbox and Bridge twins must be in it,
+    /// as initialized there, and the chain id must be the SPN id). Every node of the SPN must
+    /// use the same spec.
+    pub async fn launch_with_spec(
+        config: &SpnConfig,
+        spec: ChainSpec,
+        options: SpnNodeOptions,
+    ) -> Result<Self, String> {
+        check_spec(config, &spec)?;
         let feed = InboundFeed::starting_at(0);
         let node_config = NodeConfig {
             datadir: options.datadir,
@@ -149,6 +161,27 @@ impl SpnNode {
     }
 }
 
+/// Refuses a chain spec the SPN's mainnet could not serve: another chain id, or the twins
+/// missing or replaced.
+fn check_spec(config: &SpnConfig, spec: &ChainSpec) -> Result<(), String> {
+    if spec.chain_id != u64::from(config.spn_id) {
+        return Err(format!(
+            "the chain spec's chain id {} is not the SPN id {}: an SPN's chain id is its id",
+            spec.chain_id, config.spn_id
+        ));
+    }
+    let twins = spn_chain_spec(config)?;
+    for (name, address) in [("SpnMailbox", SPN_MAILBOX), ("SpnBridge", SPN_BRIDGE)] {
+        if spec.alloc.get(&address) != twins.alloc.get(&address) {
+            return Err(format!(
+                "the chain spec must keep the {name} twin at {address} as spn_chain_spec \
+                 initializes it: relayers and the mainnet rely on it"
+            ));
+        }
+    }
+    spec.validate().map_err(|e| e.to_string())
+}
+
 /// The consensus `config` asks for: `solo`, or `poa` with its validator sets from the mainnet
 /// Registry (waiting until the SPN has one): epoch 1's for the first blocks, then whichever
 /// epoch was current at the mainnet block an earlier block names.
@@ -210,4 +243,48 @@ async fn consensus(config: &SpnConfig, mainnet: &DynProvider) -> Result<Engine, 
         block_time_ms: config.block_time_ms,
     }
     .into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use spn_primitives::{Address, Bytes, GenesisAccount, U256};
+
+    fn config() -> SpnConfig {
+        SpnConfig::from_toml(
+            "spn_id = 1003\nname = \"demo\"\nmainnet_rpc = \"http://127.0.0.1:8545\"\nmainnet_chain_id = 31337\n",
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn a_project_spec_may_add_genesis_accounts_but_not_change_the_twins_or_chain_id() {
+        let config = config();
+        let mut spec = spn_chain_spec(&config).unwrap();
+        spec.alloc.insert(
+            Address::repeat_byte(0x42),
+            GenesisAccount {
+                balance: U256::from(7),
+                ..Default::default()
+            },
+        );
+        assert_eq!(check_spec(&config, &spec), Ok(()));
+
+        let mut other_chain = spec.clone();
+        other_chain.chain_id = 1004;
+        let e = check_spec(&config, &other_chain).unwrap_err();
+        assert!(e.contains("chain id 1004"), "{e}");
+
+        let mut replaced = spec.clone();
+        if let Some(mailbox) = replaced.alloc.get_mut(&SPN_MAILBOX) {
+            mailbox.code = Some(Bytes::from_static(&[0x00]));
+        }
+        let e = check_spec(&config, &replaced).unwrap_err();
+        assert!(e.contains("SpnMailbox"), "{e}");
+
+        let mut missing = spec;
+        missing.alloc.remove(&SPN_BRIDGE);
+        let e = check_spec(&config, &missing).unwrap_err();
+        assert!(e.contains("SpnBridge"), "{e}");
+    }
 }

@@ -2,8 +2,11 @@
 #![allow(dead_code)]
 
 pub mod cli;
+pub mod devnet;
+pub mod docs;
 pub mod mainnet;
 pub mod poa;
+pub mod project;
 pub mod relay;
 
 use alloy::consensus::{SignableTransaction, TxEip1559, TxEnvelope};

@@ -1,17 +1,9 @@
-//! `spn devnet`: tools for a local dev chain. `spn devnet warp 1d` moves the dev mainnet's
-//! clock forward and mines a block, so deadlines (forced withdrawals, epochs) can be
-//! rehearsed in seconds.
+//! `spn devnet warp 1d`: move a dev mainnet's clock forward and mine a block, so deadlines
+//! (forced withdrawals, epochs, unbonding) can be rehearsed in seconds.
 
 use crate::rpc::{call, quantity};
 use eyre::{bail, eyre, Result};
 use serde_json::json;
-
-/// `spn devnet` subcommands.
-#[derive(Debug, clap::Subcommand)]
-pub enum DevnetCommand {
-    /// Move the dev mainnet's (--rpc) clock forward and mine a block at the new time.
-    Warp(WarpArgs),
-}
 
 /// `spn devnet warp` options.
 #[derive(Debug, clap::Args)]
@@ -46,14 +38,8 @@ pub fn parse_duration(text: &str) -> Result<u64, String> {
         .ok_or_else(|| format!("`{text}` is too long"))
 }
 
-/// Runs a `spn devnet` subcommand against the dev mainnet at `url`.
-pub async fn run(command: DevnetCommand, url: &str, as_json: bool) -> Result<()> {
-    match command {
-        DevnetCommand::Warp(args) => warp(url, args.duration, as_json).await,
-    }
-}
-
-async fn warp(url: &str, seconds: u64, as_json: bool) -> Result<()> {
+/// Warps the dev mainnet at `url` forward by `seconds`.
+pub async fn warp(url: &str, seconds: u64, as_json: bool) -> Result<()> {
     let offset = call(url, "evm_increaseTime", json!([seconds]))
         .await
         .map_err(|e| {

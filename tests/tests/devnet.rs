@@ -1,0 +1,130 @@
+//! `spn devnet` end to end: the README's run command (`./scripts/devnet.sh`) reaches ready,
+//! every endpoint answers `eth_chainId`, the relayer carries a message between the example
+//! SPNs; SIGINT stops everything with exit 0; a second start on the same data directory
+//! resumes the same chains (the same block hashes at earlier heights, heights not reset,
+//! contract state kept), and SIGTERM stops it too.
+
+mod common;
+
+use alloy::primitives::{Bytes, U256};
+use alloy::providers::Provider;
+use common::cli::spn_json;
+use common::devnet::{Devnet, Launcher};
+use common::poa::{block_hash, head};
+use common::*;
+use spn_e2e_tests::apps::IRecordingRecipient;
+use std::time::Duration;
+
+/// Every endpoint answers `eth_chainId` with its chain's id.
+async fn check_chain_ids(devnet: &Devnet) {
+    assert_eq!(
+        reader(&devnet.mainnet()).get_chain_id().await.unwrap(),
+        DEV_CHAIN_ID
+    );
+    for id in [1001u32, 1002] {
+        assert_eq!(
+            reader(&devnet.spn(id)).get_chain_id().await.unwrap(),
+            u64::from(id)
+        );
+    }
+}
+
+/// (url, height, hash) of each chain's head.
+async fn heads(devnet: &Devnet) -> Vec<(String, u64, alloy::primitives::B256)> {
+    let mut out = Vec::new();
+    for url in [devnet.mainnet(), devnet.spn(1001), devnet.spn(1002)] {
+        let h = head(&url).await;
+        let hash = block_hash(&url, h).await.expect("head block");
+        out.push((url, h, hash));
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn devnet_starts_relays_stops_on_signals_and_resumes_its_chains() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let datadir = dir.path().join("devnet");
+
+    // The README's command, from a checkout.
+    let devnet = Devnet::start(Launcher::Script, &datadir);
+    assert_eq!(devnet.ready["resumed"], false, "{}", devnet.ready);
+    check_chain_ids(&devnet).await;
+    assert_eq!(devnet.ready["accounts"].as_array().unwrap().len(), 10);
+    // Dev accounts are funded on every chain.
+    for url in [devnet.mainnet(), devnet.spn(1001), devnet.spn(1002)] {
+        let balance = reader(&url)
+            .get_balance(address_of(DEV_KEY_1))
+            .await
+            .unwrap();
+        assert!(balance > U256::from(1000u64) * U256::from(10u64).pow(U256::from(18)));
+    }
+
+    // The relayer carries a message from SPN 1001 to a contract on SPN 1002.
+    let on_b = provider(&devnet.spn(1002), DEV_KEY_0);
+    let recipient = IRecordingRecipient::new(deploy(&on_b, "RecordingRecipient").await, &on_b);
+    spn_json(
+        &devnet.spn(1001),
+        DEV_KEY_0,
+        &[
+            "send",
+            "--destination",
+            "1002",
+            "--recipient",
+            &recipient.address().to_string(),
+            "--body",
+            "through the devnet",
+        ],
+    );
+    eventually(
+        "the message to reach SPN 1002",
+        Duration::from_secs(90),
+        || async { (recipient.handled().call().await.ok()? == U256::from(1)).then_some(()) },
+    )
+    .await;
+    let before = heads(&devnet).await;
+
+    // Ctrl-C: everything stops, exit 0, no endpoint left.
+    let mainnet = devnet.mainnet();
+    let status = devnet.stop("INT");
+    assert!(status.success(), "exit status after SIGINT: {status}");
+    assert!(
+        reader(&mainnet).get_chain_id().await.is_err(),
+        "the mainnet still answers after the devnet stopped"
+    );
+
+    // The same data directory again: the same chains, resumed.
+    let devnet = Devnet::start(Launcher::Binary, &datadir);
+    assert_eq!(devnet.ready["resumed"], true, "{}", devnet.ready);
+    check_chain_ids(&devnet).await;
+    let urls = [devnet.mainnet(), devnet.spn(1001), devnet.spn(1002)];
+    for ((_, height, hash), url) in before.iter().zip(&urls) {
+        assert_eq!(
+            block_hash(url, *height).await,
+            Some(*hash),
+            "block {height} on {url} is the one before the restart"
+        );
+        assert!(head(url).await >= *height, "{url}'s height went back");
+    }
+    let recipient = IRecordingRecipient::new(*recipient.address(), reader(&devnet.spn(1002)));
+    assert_eq!(recipient.handled().call().await.unwrap(), U256::from(1));
+    assert_eq!(
+        recipient.lastBody().call().await.unwrap(),
+        Bytes::from_static(b"through the devnet")
+    );
+    let log = devnet.log();
+    let status = devnet.stop("TERM");
+    assert!(
+        status.success(),
+        "exit status after SIGTERM: {status}\n{log}"
+    );
+}
+
+#[test]
+fn devnet_warp_still_moves_a_dev_mainnets_clock_and_refuses_bad_durations() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mainnet = NodeProcess::start_dev(&dir.path().join("mainnet"), &[]);
+    let warped = spn_json(&mainnet.url, DEV_KEY_0, &["devnet", "warp", "90s"]);
+    assert_eq!(warped["warped"], 90, "{warped}");
+    let e = common::cli::spn_fails(&mainnet.url, None, &["devnet", "warp", "5y"]);
+    assert!(e.contains("unknown unit"), "{e}");
+}
