@@ -1,6 +1,7 @@
 //! Assemble a node from a chain spec, a consensus engine and extensions, and run it.
 
 use crate::backend::{Head, NodeInner};
+use crate::bft::{drive_bft, BftSetup};
 use crate::clock::Clock;
 use crate::error::NodeError;
 use crate::genesis::init_genesis;
@@ -48,15 +49,17 @@ pub struct NodeBuilder {
     clock: Option<Clock>,
 }
 
-/// The consensus a node runs: an event-driven engine without networking (`solo`), or `poa`
-/// with its validator network. Anything implementing [`Consensus`], and [`PoaSetup`],
-/// converts into it, so the choice is one line: `.with_consensus(Solo::new(..))` or
-/// `.with_consensus(poa_setup)`.
+/// The consensus a node runs: an event-driven engine without networking (`solo`), or `poa` or
+/// `bft` with their validator network. Anything implementing [`Consensus`], [`PoaSetup`] and
+/// [`BftSetup`] convert into it, so the choice is one line: `.with_consensus(Solo::new(..))`,
+/// `.with_consensus(poa_setup)` or `.with_consensus(bft_setup)`.
 pub enum Engine {
     /// A local engine such as [`Solo`].
     Local(Box<dyn Consensus>),
     /// Proof of authority over a validator network.
     Poa(Box<PoaSetup>),
+    /// The multi-proposer BFT over a validator network.
+    Bft(Box<BftSetup>),
 }
 
 impl<C: Consensus> From<C> for Engine {
@@ -71,11 +74,18 @@ impl From<PoaSetup> for Engine {
     }
 }
 
+impl From<BftSetup> for Engine {
+    fn from(setup: BftSetup) -> Self {
+        Self::Bft(Box::new(setup))
+    }
+}
+
 impl Engine {
     fn name(&self) -> &'static str {
         match self {
             Self::Local(c) => c.name(),
             Self::Poa(_) => "poa",
+            Self::Bft(_) => "bft",
         }
     }
 }
@@ -87,7 +97,7 @@ pub struct NodeHandle {
     pub rpc_addr: SocketAddr,
     /// The bound metrics address.
     pub metrics_addr: Option<SocketAddr>,
-    /// The bound peer-to-peer address (`poa`).
+    /// The bound peer-to-peer address (`poa`, `bft`).
     pub p2p_addr: Option<SocketAddr>,
     network: Option<spn_network::NetworkHandle>,
     rpc: spn_rpc::ServerHandle,
@@ -114,7 +124,8 @@ impl NodeBuilder {
         self
     }
 
-    /// Chooses the consensus engine: `solo` ([`Solo`]) or `poa` ([`PoaSetup`]).
+    /// Chooses the consensus engine: `solo` ([`Solo`]), `poa` ([`PoaSetup`]) or `bft`
+    /// ([`BftSetup`]).
     pub fn with_consensus(mut self, consensus: impl Into<Engine>) -> Self {
         self.consensus = consensus.into();
         self
@@ -227,6 +238,20 @@ impl NodeBuilder {
                     tokio::spawn(drive_poa(inner.clone(), *setup, network.clone(), events));
                 (driver, Some(network))
             }
+            Engine::Bft(setup) => {
+                let (network, events) = spn_network::start(setup.network.clone())
+                    .await
+                    .map_err(|e| NodeError::Network(e.to_string()))?;
+                info!(p2p = %network.listen_addr(), "validator network listening");
+                let driver = tokio::spawn(drive_bft(
+                    inner.clone(),
+                    *setup,
+                    network.clone(),
+                    events,
+                    events_rx,
+                ));
+                (driver, Some(network))
+            }
         };
         Ok(NodeHandle {
             inner,
@@ -336,19 +361,37 @@ impl NodeHandle {
         &self.inner.pool
     }
 
+    /// Submits a transaction as `eth_sendRawTransaction` does: checked, pooled, and (`poa`,
+    /// `bft`) passed on to the validators that need it.
+    pub fn submit_transaction(&self, tx: RecoveredTx) -> Result<spn_primitives::B256, String> {
+        spn_rpc::ChainBackend::submit_transaction(&*self.inner, tx).map_err(|e| e.0)
+    }
+
+    /// The latest committed block number.
+    pub fn head(&self) -> u64 {
+        self.inner.head.read().header.number
+    }
+
     /// Runs until the block producer stops (a fatal error) or `shutdown` resolves.
     pub async fn run_until(
         self,
         shutdown: impl std::future::Future<Output = ()>,
     ) -> Result<(), NodeError> {
+        let mut driver = self.driver;
         let result = tokio::select! {
-            r = self.driver => match r {
+            r = &mut driver => match r {
                 Ok(r) => r,
                 Err(e) => Err(NodeError::Rpc(format!("block producer failed: {e}"))),
             },
-            _ = shutdown => Ok(()),
+            _ = shutdown => {
+                // Stop the producer too, so nothing holds the database once this returns.
+                driver.abort();
+                let _ = driver.await;
+                Ok(())
+            }
         };
         let _ = self.rpc.stop();
+        self.rpc.clone().stopped().await;
         if let Some(network) = &self.network {
             network.shutdown();
             network.stopped().await;

@@ -5,6 +5,7 @@
 //! [`ChainExtensions`](spn_execution::ChainExtensions) add precompiles and system calls.
 
 mod backend;
+mod bft;
 mod builder;
 mod clock;
 mod dev_rpc;
@@ -16,6 +17,7 @@ mod poa;
 mod producer;
 mod shutdown;
 
+pub use bft::{BftSchedule, BftSetup, BftValidators, EvidenceHandler};
 pub use builder::{Engine, NodeBuilder, NodeConfig, NodeHandle};
 pub use clock::Clock;
 pub use error::NodeError;
