@@ -367,6 +367,11 @@ impl NodeHandle {
         spn_rpc::ChainBackend::submit_transaction(&*self.inner, tx).map_err(|e| e.0)
     }
 
+    /// Every block as it commits.
+    pub fn subscribe_blocks(&self) -> broadcast::Receiver<Arc<spn_primitives::CommittedBlock>> {
+        self.inner.blocks.subscribe()
+    }
+
     /// The latest committed block number.
     pub fn head(&self) -> u64 {
         self.inner.head.read().header.number
