@@ -24,10 +24,12 @@ use tracing::{debug, info};
 /// h − SET_LAG commits (the same lag as `poa`).
 pub(crate) const SET_LAG: u64 = crate::poa::SET_LAG;
 
-/// A forwarded transaction still pending this long later is forwarded again.
+/// A transaction of another validator's sender still pending here this long after it was
+/// last forwarded (or never forwarded: the queue was full) is forwarded again.
 const FORWARD_AGAIN_AFTER: Duration = Duration::from_secs(2);
-/// Forwarded transactions remembered at most (the oldest are forgotten first).
-const MAX_REMEMBERED_FORWARDS: usize = 100_000;
+/// Submitted transactions waiting to be forwarded at most; past that they wait in the pool
+/// for the next sweep.
+const FORWARD_QUEUE: usize = 16_384;
 
 /// Results of work the driver started in the background.
 pub(super) enum Done {
@@ -65,8 +67,8 @@ pub(super) struct Driver {
     pub recovered: RecoveredBatches,
     pub in_flight: InFlight,
     pub syncing: bool,
-    /// Transactions forwarded to their owners, oldest first, to forward again while pending.
-    pub forwarded: VecDeque<(Instant, B256)>,
+    /// When each pooled transaction of another validator's sender was last forwarded.
+    pub forwarded: HashMap<B256, Instant>,
     /// Owned transactions may be waiting that no batch took (full batches, released ones).
     pub more_owned: bool,
 }
@@ -95,7 +97,7 @@ pub(crate) async fn drive_bft(
     let (wal, entries) = Wal::open(inner.store.clone(), head)?;
     let (done_tx, mut done) = mpsc::unbounded_channel();
     // Transactions submitted here, to forward to their owners (bounded: a flood waits here).
-    let (forward_tx, mut forward) = mpsc::channel::<RecoveredTx>(4 * MAX_BATCH);
+    let (forward_tx, mut forward) = mpsc::channel::<RecoveredTx>(FORWARD_QUEUE);
     let _ = inner.tx_gossip.set(forward_tx);
     let mut sets = BTreeMap::from([(1, validators)]);
     for (from, bytes) in inner.store.validator_sets()? {
@@ -117,7 +119,7 @@ pub(crate) async fn drive_bft(
         recovered: RecoveredBatches::default(),
         in_flight: InFlight::default(),
         syncing: false,
-        forwarded: VecDeque::new(),
+        forwarded: HashMap::new(),
         more_owned: false,
     };
     driver.start(head, entries).await?;
@@ -249,10 +251,7 @@ impl Driver {
             if Some(owner) == me {
                 continue;
             }
-            if self.forwarded.len() == MAX_REMEMBERED_FORWARDS {
-                self.forwarded.pop_front();
-            }
-            self.forwarded.push_back((now, tx.hash));
+            self.forwarded.insert(tx.hash, now);
             let (batch, bytes) = by_owner.entry(owner).or_default();
             if batch.len() == MAX_BATCH || *bytes + tx.encoded_len + 4 > MAX_BATCH_BYTES {
                 self.send_txs(&set, owner, std::mem::take(batch));
@@ -268,19 +267,28 @@ impl Driver {
         }
     }
 
-    /// Forwards again what was forwarded [`FORWARD_AGAIN_AFTER`] ago and is still pooled
-    /// here (not yet final).
+    /// Sweeps the pool: pending transactions of other validators' senders not forwarded in
+    /// the last [`FORWARD_AGAIN_AFTER`] are forwarded (again). Catches owners that were
+    /// unreachable and submissions the full forwarding queue could not take.
     fn forward_again(&mut self) {
-        let mut again = Vec::new();
-        while let Some((at, hash)) = self.forwarded.front() {
-            if at.elapsed() < FORWARD_AGAIN_AFTER {
-                break;
-            }
-            if let Some(tx) = self.inner.pool.get(hash) {
-                again.push(tx);
-            }
-            self.forwarded.pop_front();
-        }
+        let pool = &self.inner.pool;
+        self.forwarded.retain(|hash, _| pool.contains(hash));
+        let height = self.inner.head.read().header.number + SET_LAG;
+        let set = &self.set_at(height).set;
+        let me = self.bft.public_key().and_then(|k| set.index_of(&k));
+        let base_fee = u128::from(crate::producer::next_base_fee(
+            &self.inner.head.read().header,
+        ));
+        let again: Vec<RecoveredTx> = pool
+            .best(u64::MAX, base_fee)
+            .into_iter()
+            .filter(|tx| Some(set.owner_of(tx.sender.as_slice())) != me)
+            .filter(|tx| {
+                self.forwarded
+                    .get(&tx.hash)
+                    .is_none_or(|at| at.elapsed() >= FORWARD_AGAIN_AFTER)
+            })
+            .collect();
         if !again.is_empty() {
             debug!(txs = again.len(), "forwarding pending transactions again");
             self.forward(again);
