@@ -53,6 +53,11 @@ struct Outcome {
 
 /// Runs every rate, then the proposer scan, and prints both tables.
 pub fn run(args: &BftArgs) -> Result<()> {
+    // `RUST_LOG=info` shows the validators' logs.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_writer(std::io::stderr)
+        .try_init();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
