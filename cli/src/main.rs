@@ -7,6 +7,7 @@ mod exit;
 mod forced;
 mod new;
 mod node;
+mod prompt;
 mod reference;
 mod register;
 mod relayer;
@@ -57,7 +58,8 @@ struct Cli {
     /// import` or geth write it), instead of --private-key.
     #[arg(long, global = true, env = "SPN_KEYSTORE", value_name = "FILE")]
     keystore: Option<PathBuf>,
-    /// A file holding the keystore's password (else SPN_KEYSTORE_PASSWORD).
+    /// A file holding the keystore's password (else SPN_KEYSTORE_PASSWORD, else asked on the
+    /// terminal).
     #[arg(
         long,
         global = true,

@@ -159,7 +159,8 @@ fn private_key(key: &str) -> Result<PrivateKeySigner> {
     })
 }
 
-/// Decrypts a V3 keystore with the password from `password_file` or `SPN_KEYSTORE_PASSWORD`.
+/// Decrypts a V3 keystore with the password from `password_file` or `SPN_KEYSTORE_PASSWORD`,
+/// else asks for it on the terminal.
 fn keystore(path: &Path, password_file: Option<&Path>) -> Result<PrivateKeySigner> {
     if !path.is_file() {
         bail!(
@@ -173,13 +174,19 @@ fn keystore(path: &Path, password_file: Option<&Path>) -> Result<PrivateKeySigne
             .map_err(|e| eyre!("cannot read the password file {}: {e}", file.display()))?
             .trim_end_matches(['\n', '\r'])
             .to_string(),
-        None => std::env::var("SPN_KEYSTORE_PASSWORD").map_err(|_| {
-            eyre!(
-                "keystore {} is encrypted: give its password in SPN_KEYSTORE_PASSWORD, or in a \
-                 file with --password-file FILE",
-                path.display()
-            )
-        })?,
+        None => match std::env::var("SPN_KEYSTORE_PASSWORD") {
+            Ok(password) => password,
+            Err(_) => {
+                crate::prompt::password(&format!("password for keystore {}: ", path.display()))?
+                    .ok_or_else(|| {
+                        eyre!(
+                    "keystore {} is encrypted: give its password in SPN_KEYSTORE_PASSWORD, in \
+                     a file with --password-file FILE, or run from a terminal to be asked",
+                    path.display()
+                )
+                    })?
+            }
+        },
     };
     let secret = eth_keystore::decrypt_key(path, password).map_err(|e| match e {
         eth_keystore::KeystoreError::MacMismatch => eyre!(

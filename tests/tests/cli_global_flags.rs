@@ -1,7 +1,7 @@
 //! The global flags every `spn` command shares, as a user meets them: a key from an
-//! encrypted keystore that Foundry's `cast wallet import` wrote (password from a file or the
-//! environment), a settings file supplying the RPC and the keystore (flags still win), clear
-//! refusals, and shell completions.
+//! encrypted keystore that Foundry's `cast wallet import` wrote (password from a file, the
+//! environment, or asked on the terminal), a settings file supplying the RPC and the keystore
+//! (flags still win), clear refusals, and shell completions.
 
 mod common;
 
@@ -95,6 +95,39 @@ fn keystores_settings_files_and_flag_precedence() {
             .unwrap()
             .eq_ignore_ascii_case(&dev1),
         "{registered}"
+    );
+
+    // From a terminal, with no password given, spn asks for it (echo off) and goes on.
+    let config = spn_config(d, &mainnet.url, 1103);
+    let command = format!(
+        "{} register --config {config} --keystore {keystore_arg} --rpc {} --json",
+        sibling_binary("spn").display(),
+        mainnet.url
+    );
+    let mut asked = Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env_remove("SPN_PRIVATE_KEY")
+        .env_remove("SPN_KEYSTORE_PASSWORD")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("script(1) gives spn a terminal");
+    // Typed once the prompt is up (the terminal only hides what arrives after it).
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    use std::io::Write;
+    asked
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"correct horse\n")
+        .unwrap();
+    let out = asked.wait_with_output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("password for keystore"), "{text}");
+    assert!(
+        text.to_lowercase().contains(&dev1.to_lowercase()),
+        "registered by the keystore's account: {text}"
     );
 
     // A wrong password is named as such and sends nothing.
