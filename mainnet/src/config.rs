@@ -23,6 +23,27 @@ pub struct MetricsSection {
     pub port: Option<u16>,
 }
 
+/// The `[p2p]` section: the `bft` validator network.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct P2pSection {
+    /// Listen address.
+    pub addr: Option<String>,
+    /// Listen port.
+    pub port: Option<u16>,
+    /// Static peers, `<hex ed25519 key>@<ip>:<port>`.
+    #[serde(default)]
+    pub peers: Vec<String>,
+}
+
+/// A section naming one key file (`[validator]`, `[evidence]`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeySection {
+    /// The key file.
+    pub key: Option<PathBuf>,
+}
+
 /// A `pharos-node run --config FILE` file.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -39,6 +60,15 @@ pub struct FileConfig {
     /// Prometheus metrics.
     #[serde(default)]
     pub metrics: MetricsSection,
+    /// The `bft` validator network.
+    #[serde(default)]
+    pub p2p: P2pSection,
+    /// The ed25519 consensus key (a `bft` validator; without it the node follows).
+    #[serde(default)]
+    pub validator: KeySection,
+    /// The secp256k1 key that signs slashing transactions.
+    #[serde(default)]
+    pub evidence: KeySection,
 }
 
 impl FileConfig {
@@ -61,5 +91,20 @@ mod tests {
         assert_eq!(c.http.port, Some(9000));
         let err = toml::from_str::<FileConfig>("[http]\nprot = 1\n").expect_err("typo");
         assert!(err.to_string().contains("prot"), "{err}");
+    }
+
+    #[test]
+    fn parses_the_validator_sections() {
+        let c: FileConfig = toml::from_str(
+            "[p2p]\nport = 30300\npeers = [\"a@1.2.3.4:5\"]\n[validator]\nkey = \"v.key\"\n\
+             [evidence]\nkey = \"a.key\"\n",
+        )
+        .expect("ok");
+        assert_eq!(c.p2p.port, Some(30300));
+        assert_eq!(c.p2p.peers, vec!["a@1.2.3.4:5".to_string()]);
+        assert_eq!(c.validator.key, Some(PathBuf::from("v.key")));
+        assert_eq!(c.evidence.key, Some(PathBuf::from("a.key")));
+        let err = toml::from_str::<FileConfig>("[validator]\nkeyfile = 1\n").expect_err("typo");
+        assert!(err.to_string().contains("keyfile"), "{err}");
     }
 }

@@ -1,9 +1,17 @@
-//! Define the Pharos mainnet: its chain spec, dev accounts and node configuration.
+//! Define the Pharos mainnet: its chain spec and genesis validators, its `bft` validator sets
+//! and slashing reports, dev accounts, local testnets and node configuration.
 
 pub mod cli;
 pub mod config;
+pub mod consensus;
 pub mod dev;
+pub mod evidence;
+pub mod keys;
 pub mod precompiles;
+mod run;
+pub mod spec;
 pub mod system;
+pub mod testnet;
+pub mod validators;
 
 pub use dev::{dev_chain_spec, DevAccount, DEV_ACCOUNTS, DEV_CHAIN_ID, DEV_MNEMONIC};

@@ -1,13 +1,17 @@
 //! A mainnet in memory with its actors, for tests, gas reports and rehearsals: operators with
 //! real ed25519 keys, SPNs registered and activated through the real contracts, signed
-//! checkpoints, and SPN states whose storage proofs verify against the real precompile.
+//! checkpoints, SPN states whose storage proofs verify against the real precompile, and
+//! chain specs with validators staked and registered at genesis.
 
-use super::{system_alloc, Outcome, Sandbox, SystemParams};
+use super::{
+    registration_digest, system_alloc, with_genesis_validators, with_system_contracts,
+    GenesisValidator, Outcome, Sandbox, SystemParams,
+};
 use crate::dev::DEV_CHAIN_ID;
 use alloy_sol_types::{SolCall, SolValue};
 use ed25519_dalek::{Signer, SigningKey};
 use pharos_contracts::{self as sc, adaptor::Adaptor, management, CheckpointData};
-use spn_primitives::{keccak256, Address, Bytes, B256, U256};
+use spn_primitives::{keccak256, Address, Bytes, ChainSpec, GenesisAccount, B256, U256};
 use spn_trie::{MemoryNodeStore, ACCOUNT_TRIE};
 use std::collections::BTreeMap;
 
@@ -298,4 +302,38 @@ impl SpnState {
         store.apply(update.writes);
         (store, update.root, leaves)
     }
+}
+
+/// Genesis validator `seed` of chain `chain_id`: a deterministic account and ed25519 key, and
+/// the key's proof for that account, bonding `stake`.
+pub fn genesis_validator(chain_id: u64, seed: u64, stake: U256) -> (GenesisValidator, SigningKey) {
+    let account = Address::from_word(keccak256(format!("pharos-testkit-validator-{seed}")));
+    let key = SigningKey::from_bytes(&keccak256(format!("pharos-testkit-key-{seed}")).0);
+    let proof = key.sign(registration_digest(chain_id, account).as_slice());
+    let entry = GenesisValidator {
+        account,
+        key: B256::from(key.verifying_key().to_bytes()),
+        stake,
+        proof: Bytes::from(proof.to_bytes().to_vec()),
+    };
+    (entry, key)
+}
+
+/// The block-0 spec of chain `chain_id` with the production system parameters, each of
+/// `funded` holding 100 ether, and `validators` staked and registered.
+pub fn chain_with_validators(
+    chain_id: u64,
+    funded: &[Address],
+    validators: &[GenesisValidator],
+) -> eyre::Result<ChainSpec> {
+    let mut spec = ChainSpec::from_toml(&format!("chain_id = {chain_id}\n"))?;
+    for account in funded {
+        let genesis = GenesisAccount {
+            balance: ether(100),
+            ..Default::default()
+        };
+        spec.alloc.insert(*account, genesis);
+    }
+    let spec = with_system_contracts(spec, &SystemParams::production())?;
+    with_genesis_validators(spec, validators)
 }

@@ -147,6 +147,33 @@ impl Sandbox {
             .unwrap_or_default()
     }
 
+    /// Every account that exists in the sandbox (non-zero nonce or balance, code or storage),
+    /// as a genesis stores it: what a genesis built by running transactions writes.
+    pub fn accounts(&self) -> BTreeMap<Address, GenesisAccount> {
+        let mut out = BTreeMap::new();
+        for (address, account) in &self.db.cache.accounts {
+            let info = &account.info;
+            let code = info
+                .code
+                .as_ref()
+                .or_else(|| self.db.cache.contracts.get(&info.code_hash))
+                .map(|c| c.original_bytes())
+                .filter(|c| !c.is_empty());
+            let storage = self.storage(*address);
+            if info.nonce == 0 && info.balance.is_zero() && code.is_none() && storage.is_empty() {
+                continue;
+            }
+            let genesis = GenesisAccount {
+                balance: info.balance,
+                nonce: info.nonce,
+                code,
+                storage,
+            };
+            out.insert(*address, genesis);
+        }
+        out
+    }
+
     /// Advance the clock by `seconds` and the height by one block.
     pub fn warp(&mut self, seconds: u64) {
         self.timestamp += seconds;
@@ -310,4 +337,60 @@ pub fn predeploy(
             (c.address, a)
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::NoExtensions;
+
+    #[test]
+    fn accounts_hold_what_transactions_left_and_skip_empty_ones() {
+        let funded = Address::repeat_byte(1);
+        let payee = Address::repeat_byte(2);
+        // Runtime code that stores CALLVALUE at slot 0: CALLVALUE PUSH1 0 SSTORE STOP.
+        let store_value = Address::repeat_byte(3);
+        let code = Bytes::from_static(&[0x34, 0x60, 0x00, 0x55, 0x00]);
+        let alloc = BTreeMap::from([
+            (
+                funded,
+                GenesisAccount {
+                    balance: U256::from(100),
+                    ..Default::default()
+                },
+            ),
+            (
+                store_value,
+                GenesisAccount {
+                    code: Some(code.clone()),
+                    ..Default::default()
+                },
+            ),
+        ]);
+        let mut sandbox = Sandbox::from_alloc(1, 0, Arc::new(NoExtensions), &alloc);
+        assert!(
+            sandbox
+                .transact(funded, payee, U256::from(30), Bytes::new())
+                .success
+        );
+        assert!(
+            sandbox
+                .transact(funded, store_value, U256::from(5), Bytes::new())
+                .success
+        );
+        let accounts = sandbox.accounts();
+        assert_eq!(accounts[&funded].balance, U256::from(65));
+        assert_eq!(accounts[&funded].nonce, 2);
+        assert_eq!(accounts[&payee].balance, U256::from(30));
+        let contract = &accounts[&store_value];
+        assert_eq!(contract.code.as_ref(), Some(&code));
+        assert_eq!(contract.balance, U256::from(5));
+        assert_eq!(
+            contract.storage.get(&B256::ZERO),
+            Some(&B256::from(U256::from(5)))
+        );
+        // The block's (zero) beneficiary was touched but holds nothing: it does not exist.
+        assert!(!accounts.contains_key(&Address::ZERO));
+        assert_eq!(accounts.len(), 3);
+    }
 }

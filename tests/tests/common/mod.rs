@@ -1,6 +1,7 @@
 //! Start real `pharos-node` processes on 127.0.0.1 and talk to them like users do.
 #![allow(dead_code)]
 
+pub mod bft;
 pub mod cli;
 pub mod devnet;
 pub mod docs;

@@ -239,20 +239,29 @@ impl Driver {
     }
 
     /// Sends each transaction this validator does not own to its owner, and remembers it to
-    /// send again if it is still pending later (the owner may have been unreachable).
+    /// send again if it is still pending later (the owner may have been unreachable); sends
+    /// a copy of each one it owns to the next validator.
     fn forward(&mut self, txs: Vec<RecoveredTx>) {
         let height = self.inner.head.read().header.number + SET_LAG;
         let set = self.set_at(height).set.clone();
         let me = self.bft.public_key().and_then(|k| set.index_of(&k));
         let mut by_owner: BTreeMap<u32, (Vec<RecoveredTx>, usize)> = BTreeMap::new();
         let now = Instant::now();
+        let n = set.len() as u32;
         for tx in txs {
             let owner = set.owner_of(tx.sender.as_slice());
-            if Some(owner) == me {
+            let to = if Some(owner) != me {
+                self.forwarded.insert(tx.hash, now);
+                owner
+            } else if n > 1 {
+                // Ours: a copy to the next validator, whose pool sweep gives it back to us
+                // while it is pending — so a crash of this node (its pool is memory) does
+                // not lose what it accepted.
+                (owner + 1) % n
+            } else {
                 continue;
-            }
-            self.forwarded.insert(tx.hash, now);
-            let (batch, bytes) = by_owner.entry(owner).or_default();
+            };
+            let (batch, bytes) = by_owner.entry(to).or_default();
             if batch.len() == MAX_BATCH || *bytes + tx.encoded_len + 4 > MAX_BATCH_BYTES {
                 self.send_txs(&set, owner, std::mem::take(batch));
                 *bytes = 0;
