@@ -2,7 +2,6 @@
 
 use crate::dev::{DEV_ACCOUNTS, DEV_MNEMONIC};
 use crate::spec::MainnetSpec;
-use crate::system::SystemParams;
 use clap::{Parser, Subcommand, ValueEnum};
 use eyre::{Result, WrapErr};
 use spn_node::StoreOptions;
@@ -109,7 +108,7 @@ fn init_logging(format: LogFormat) {
 pub fn load_spec(path: &Path) -> Result<(MainnetSpec, ChainSpec)> {
     let mainnet = MainnetSpec::load(path)?;
     let genesis = mainnet
-        .genesis(&SystemParams::production())
+        .genesis(&mainnet.system_params())
         .wrap_err_with(|| format!("in chain spec {}", path.display()))?;
     Ok((mainnet, genesis))
 }

@@ -53,6 +53,9 @@ pub struct MainnetSpec {
     pub validators: Vec<GenesisValidator>,
     /// Consensus parameters.
     pub bft: BftParams,
+    /// Genesis system contracts with the dev chain's short delays and small minimums
+    /// (`system_params = "dev"`): for local validator networks such as `spn devnet --validators`.
+    pub dev_params: bool,
 }
 
 impl MainnetSpec {
@@ -80,6 +83,16 @@ impl MainnetSpec {
             None => BftParams::default(),
             Some(value) => parse_bft(value)?,
         };
+        let dev_params = match table.remove("system_params") {
+            None => false,
+            Some(toml::Value::String(p)) if p == "production" => false,
+            Some(toml::Value::String(p)) if p == "dev" => true,
+            Some(other) => {
+                return Err(eyre!(
+                    "system_params must be \"production\" or \"dev\", not {other}"
+                ))
+            }
+        };
         let chain: ChainSpec = toml::Value::Table(table)
             .try_into()
             .map_err(|e| eyre!("invalid chain spec: {e}"))?;
@@ -88,6 +101,7 @@ impl MainnetSpec {
             chain,
             validators,
             bft,
+            dev_params,
         })
     }
 
@@ -104,6 +118,9 @@ impl MainnetSpec {
             toml::Value::Integer(i64::try_from(self.bft.epoch_blocks).unwrap_or(i64::MAX)),
         );
         table.insert("bft".into(), toml::Value::Table(bft));
+        if self.dev_params {
+            table.insert("system_params".into(), toml::Value::String("dev".into()));
+        }
         if !self.validators.is_empty() {
             let list = self.validators.iter().map(validator_table).collect();
             table.insert("validators".into(), toml::Value::Array(list));
@@ -118,6 +135,15 @@ impl MainnetSpec {
 
     /// The chain spec of block 0: the file's accounts, the system contracts initialized with
     /// `params`, and the validators staked and registered.
+    /// The system contracts' settings this spec asks for.
+    pub fn system_params(&self) -> SystemParams {
+        if self.dev_params {
+            SystemParams::dev()
+        } else {
+            SystemParams::production()
+        }
+    }
+
     pub fn genesis(&self, params: &SystemParams) -> Result<ChainSpec> {
         let spec = with_system_contracts(self.chain.clone(), params)?;
         with_genesis_validators(spec, &self.validators)

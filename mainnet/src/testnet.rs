@@ -64,6 +64,10 @@ pub struct TestnetArgs {
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
+    /// Genesis system contracts with the dev chain's minute-long delays and 1-ether minimums
+    /// (`system_params = "dev"` in the genesis), to rehearse flows locally.
+    #[arg(long = "dev-params")]
+    pub dev_params: bool,
 }
 
 /// One generated validator.
@@ -126,7 +130,12 @@ pub fn testnet(args: &TestnetArgs) -> Result<()> {
 pub fn generate(args: &TestnetArgs) -> Result<Testnet> {
     let stake = parse_ether(&args.stake)
         .ok_or_else(|| eyre!("--stake must be an amount of ether, e.g. 32"))?;
-    let min = SystemParams::production().min_validator_stake;
+    let params = if args.dev_params {
+        SystemParams::dev()
+    } else {
+        SystemParams::production()
+    };
+    let min = params.min_validator_stake;
     if stake < min {
         return Err(eyre!(
             "--stake {} is below the Staking minimum of {} ether",
@@ -157,9 +166,10 @@ pub fn generate(args: &TestnetArgs) -> Result<Testnet> {
         chain: chain_spec(args, &nodes, stake)?,
         validators,
         bft,
+        dev_params: args.dev_params,
     };
     // Refuse now what `pharos-node run` would refuse later.
-    spec.genesis(&SystemParams::production())?;
+    spec.genesis(&params)?;
     let genesis = out.join("genesis.toml");
     std::fs::write(&genesis, spec.to_toml())
         .wrap_err_with(|| format!("cannot write {}", genesis.display()))?;

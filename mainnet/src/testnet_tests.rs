@@ -21,7 +21,28 @@ fn args(out: &Path) -> TestnetArgs {
         stake: "32".into(),
         block_time_ms: 500,
         json: false,
+        dev_params: false,
     }
+}
+
+#[test]
+fn dev_params_give_the_genesis_the_dev_chains_minimums() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut dev = args(&dir.path().join("dev"));
+    dev.dev_params = true;
+    dev.stake = "1".into();
+    let net = generate(&dev).unwrap();
+    let (mainnet, _) = load_spec(&net.genesis).unwrap();
+    assert!(mainnet.dev_params);
+    assert_eq!(mainnet.system_params(), crate::system::SystemParams::dev());
+    // Without them a 1-ether stake is below the minimum.
+    let mut production = args(&dir.path().join("production"));
+    production.stake = "1".into();
+    let err = generate(&production).unwrap_err().to_string();
+    assert!(err.contains("below the Staking minimum"), "{err}");
+    let text = std::fs::read_to_string(&net.genesis).unwrap();
+    let bad = text.replace("system_params = \"dev\"", "system_params = \"fast\"");
+    assert!(crate::spec::MainnetSpec::from_toml(&bad).is_err());
 }
 
 #[test]

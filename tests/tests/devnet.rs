@@ -2,7 +2,8 @@
 //! every endpoint answers `eth_chainId`, the relayer carries a message between the example
 //! SPNs; SIGINT stops everything with exit 0; a second start on the same data directory
 //! resumes the same chains (the same block hashes at earlier heights, heights not reset,
-//! contract state kept), and SIGTERM stops it too.
+//! contract state kept), and SIGTERM stops it too. With `--validators 4` the mainnet is four
+//! `bft` validator processes that agree on every block.
 
 mod common;
 
@@ -127,4 +128,42 @@ fn devnet_warp_still_moves_a_dev_mainnets_clock_and_refuses_bad_durations() {
     assert_eq!(warped["warped"], 90, "{warped}");
     let e = common::cli::spn_fails(&mainnet.url, None, &["devnet", "warp", "5y"]);
     assert!(e.contains("unknown unit"), "{e}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn devnet_with_four_validators_runs_the_mainnet_on_bft() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let datadir = dir.path().join("devnet");
+    let devnet = Devnet::start_with(Launcher::Binary, &datadir, &["--validators", "4"]);
+    check_chain_ids(&devnet).await;
+    assert!(datadir.join("mainnet/genesis.toml").exists());
+    let mainnet = devnet.mainnet();
+    let target = head(&mainnet).await + 3;
+    let started = std::time::Instant::now();
+    while head(&mainnet).await < target {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "{}",
+            devnet.log()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // Four validator processes, one chain.
+    let expected = block_hash(&mainnet, target - 1).await.expect("block");
+    for i in 0..4 {
+        let addr = std::fs::read_to_string(datadir.join(format!("run/mainnet-{i}.addr")))
+            .expect("validator address");
+        let url = format!("http://{}", addr.trim());
+        let started = std::time::Instant::now();
+        while head(&url).await < target - 1 {
+            assert!(started.elapsed() < Duration::from_secs(60), "validator {i}");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        assert_eq!(
+            block_hash(&url, target - 1).await,
+            Some(expected),
+            "validator {i}"
+        );
+    }
+    assert!(devnet.stop("INT").success());
 }

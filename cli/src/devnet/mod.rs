@@ -44,6 +44,11 @@ pub struct StartArgs {
     /// The first example SPN's JSON-RPC port; the second uses the next (0 picks free ones).
     #[arg(long, value_name = "PORT", default_value_t = 9545)]
     pub spn_port: u16,
+    /// Run the mainnet as this many `bft` validators (`pharos-node testnet`): JSON-RPC on
+    /// --port and the next ports, the validator network 100 ports above. 1: one dev node
+    /// that makes blocks on demand and can warp time.
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=16))]
+    pub validators: u16,
 }
 
 /// Runs `spn devnet …`; `rpc` is the global `--rpc` (the mainnet `warp` talks to).

@@ -130,25 +130,36 @@ async fn start_all(
     let addr_file = |name: &str| layout.run().join(format!("{name}.addr"));
     let log = |name: &str| layout.logs().join(format!("{name}.log"));
 
-    eprintln!("starting the mainnet (pharos-node --dev) ...");
-    let file = addr_file("mainnet");
-    let _ = std::fs::remove_file(&file);
-    processes.spawn(
-        "the mainnet",
-        node_binary,
-        &strings(&[
-            "run",
-            "--dev",
-            "--datadir",
-            &layout.mainnet().display().to_string(),
-            "--http.port",
-            &port_arg(args.port, 0),
-            "--http.addr-file",
-            &file.display().to_string(),
-        ]),
-        &log("mainnet"),
-    )?;
-    let mainnet = format!("http://{}", processes.wait_for_address(&file).await?);
+    let mainnet = if args.validators > 1 {
+        start_validators(processes, layout, args, node_binary).await?
+    } else {
+        if layout.mainnet().join(GENESIS).exists() {
+            bail!(
+                "{} holds a validator network: pass --validators with its size, or use another \
+                 --datadir for a one-node devnet",
+                layout.dir.display()
+            );
+        }
+        eprintln!("starting the mainnet (pharos-node --dev) ...");
+        let file = addr_file("mainnet");
+        let _ = std::fs::remove_file(&file);
+        processes.spawn(
+            "the mainnet",
+            node_binary,
+            &strings(&[
+                "run",
+                "--dev",
+                "--datadir",
+                &layout.mainnet().display().to_string(),
+                "--http.port",
+                &port_arg(args.port, 0),
+                "--http.addr-file",
+                &file.display().to_string(),
+            ]),
+            &log("mainnet"),
+        )?;
+        format!("http://{}", processes.wait_for_address(&file).await?)
+    };
     let chain_id = quantity(&call(&mainnet, "eth_chainId", json!([])).await?)?;
     if chain_id != DEV_CHAIN_ID {
         bail!("the mainnet at {mainnet} serves chain {chain_id}, not the dev chain {DEV_CHAIN_ID}");
@@ -211,6 +222,85 @@ async fn start_all(
         spns,
         relayer_config: relayer_toml,
     })
+}
+
+/// The genesis `pharos-node testnet` writes into the mainnet folder of a validator devnet.
+const GENESIS: &str = "genesis.toml";
+
+/// Starts (creating it on the first run) a mainnet of `args.validators` `bft` validators on
+/// the dev chain id, with the dev accounts funded; returns validator 0's JSON-RPC URL.
+async fn start_validators(
+    processes: &mut Supervisor,
+    layout: &Layout,
+    args: &StartArgs,
+    node_binary: &Path,
+) -> Result<String> {
+    let dir = layout.mainnet();
+    let n = usize::from(args.validators);
+    if !dir.join(GENESIS).exists() {
+        if std::fs::read_dir(&dir).is_ok_and(|mut d| d.next().is_some()) {
+            bail!(
+                "{} holds a one-node dev mainnet: run without --validators, or use another \
+                 --datadir for a validator network",
+                layout.dir.display()
+            );
+        }
+        let base = if args.port == 0 {
+            std::net::TcpListener::bind("127.0.0.1:0")?
+                .local_addr()?
+                .port()
+        } else {
+            args.port
+        };
+        eprintln!("writing a {n}-validator mainnet (pharos-node testnet) ...");
+        let out = std::process::Command::new(node_binary)
+            .args(["testnet", "--validators", &n.to_string(), "--out"])
+            .arg(&dir)
+            .args(["--chain-id", &DEV_CHAIN_ID.to_string()])
+            .args(["--base-port", &base.to_string(), "--dev-params"])
+            .output()
+            .wrap_err("cannot run pharos-node testnet")?;
+        if !out.status.success() {
+            bail!(
+                "pharos-node testnet failed: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            );
+        }
+    }
+    let mut urls = Vec::new();
+    for i in 0..n {
+        let config = dir.join(format!("validator-{i}")).join("config.toml");
+        if !config.exists() {
+            bail!(
+                "{} is missing: this devnet has fewer than {n} validators; pass the --validators \
+                 it was created with",
+                config.display()
+            );
+        }
+        eprintln!("starting mainnet validator {i} (pharos-node, bft) ...");
+        let name = format!("mainnet-{i}");
+        let file = layout.run().join(format!("{name}.addr"));
+        let _ = std::fs::remove_file(&file);
+        processes.spawn(
+            &format!("mainnet validator {i}"),
+            node_binary,
+            &strings(&[
+                "run",
+                "--config",
+                &config.display().to_string(),
+                "--http.addr-file",
+                &file.display().to_string(),
+            ]),
+            &layout.logs().join(format!("{name}.log")),
+        )?;
+        urls.push(file);
+    }
+    let mut first = None;
+    for file in urls {
+        let url = format!("http://{}", processes.wait_for_address(&file).await?);
+        first.get_or_insert(url);
+    }
+    first.ok_or_else(|| eyre!("no validator started"))
 }
 
 fn strings(args: &[&str]) -> Vec<String> {

@@ -32,6 +32,11 @@ impl Devnet {
     /// Starts a devnet on `datadir` with free ports and waits (up to 5 minutes, the script
     /// may build) for its ready line.
     pub fn start(launcher: Launcher, datadir: &Path) -> Self {
+        Self::start_with(launcher, datadir, &[])
+    }
+
+    /// [`Devnet::start`] with more `spn devnet` flags.
+    pub fn start_with(launcher: Launcher, datadir: &Path, flags: &[&str]) -> Self {
         let log = datadir.with_extension(format!("log.{}", std::process::id()));
         let log_file = std::fs::OpenOptions::new()
             .create(true)
@@ -54,6 +59,7 @@ impl Devnet {
         let mut child = cmd
             .args(["--datadir", &datadir.display().to_string()])
             .args(["--port", "0", "--spn-port", "0", "--json"])
+            .args(flags)
             .env_remove("SPN_RPC")
             .stdout(Stdio::piped())
             .stderr(log_file)
