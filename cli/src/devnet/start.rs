@@ -246,9 +246,7 @@ async fn start_validators(
             );
         }
         let base = if args.port == 0 {
-            std::net::TcpListener::bind("127.0.0.1:0")?
-                .local_addr()?
-                .port()
+            free_port_block(n)?
         } else {
             args.port
         };
@@ -267,7 +265,7 @@ async fn start_validators(
             );
         }
     }
-    let mut urls = Vec::new();
+    let mut first = None;
     for i in 0..n {
         let config = dir.join(format!("validator-{i}")).join("config.toml");
         if !config.exists() {
@@ -293,14 +291,30 @@ async fn start_validators(
             ]),
             &layout.logs().join(format!("{name}.log")),
         )?;
-        urls.push(file);
-    }
-    let mut first = None;
-    for file in urls {
+        // One at a time, so a validator that cannot start is the one named.
         let url = format!("http://{}", processes.wait_for_address(&file).await?);
         first.get_or_insert(url);
     }
     first.ok_or_else(|| eyre!("no validator started"))
+}
+
+/// A first port for `n` validators when the user asked for any (`--port 0`): every port a
+/// validator binds (JSON-RPC at base + i, its network at base + 100 + i) free now, chosen
+/// below the kernel's range for outgoing connections so none of them takes one meanwhile.
+fn free_port_block(n: usize) -> Result<u16> {
+    let seed = std::process::id() as usize;
+    for attempt in 0..200usize {
+        let base = 20_000 + ((seed + attempt * 997) % 9_000) as u16;
+        let free = (0..n as u16)
+            .flat_map(|i| [base + i, base + 100 + i])
+            .map(|p| std::net::TcpListener::bind(("127.0.0.1", p)))
+            .collect::<std::io::Result<Vec<_>>>()
+            .is_ok();
+        if free {
+            return Ok(base);
+        }
+    }
+    bail!("no {n} free ports with room 100 above them in 20000-29100: pass --port")
 }
 
 fn strings(args: &[&str]) -> Vec<String> {

@@ -103,10 +103,11 @@ impl Supervisor {
             }
             if started.elapsed() > START_TIMEOUT {
                 bail!(
-                    "{} did not start within {} s; its log: {}",
+                    "{} did not start within {} s; the end of its log ({}):\n{}",
                     process.name,
                     START_TIMEOUT.as_secs(),
-                    process.log.display()
+                    process.log.display(),
+                    log_tail(process)
                 );
             }
             if !told && started.elapsed() > Duration::from_secs(1) {
@@ -162,12 +163,17 @@ impl Supervisor {
 
 /// "`name` exited with …; the end of its log: …".
 fn died(process: &Process, status: ExitStatus) -> String {
+    format!(
+        "{} exited ({status}); the end of its log ({}):\n{}",
+        process.name,
+        process.log.display(),
+        log_tail(process)
+    )
+}
+
+/// The last ten lines of a process's log.
+fn log_tail(process: &Process) -> String {
     let text = std::fs::read_to_string(&process.log).unwrap_or_default();
     let lines: Vec<&str> = text.lines().collect();
-    let tail = lines[lines.len().saturating_sub(10)..].join("\n");
-    format!(
-        "{} exited ({status}); the end of its log ({}):\n{tail}",
-        process.name,
-        process.log.display()
-    )
+    lines[lines.len().saturating_sub(10)..].join("\n")
 }
