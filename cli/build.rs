@@ -6,7 +6,10 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 fn main() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../templates");
+    // Read when the script runs, not when it is compiled: one compiled build script serves
+    // every checkout that shares the target directory.
+    let manifest = std::env::var("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR");
+    let root = Path::new(&manifest).join("../templates");
     // A directory is scanned as a whole: any file added, removed or edited re-embeds.
     println!("cargo:rerun-if-changed={}", root.display());
     let mut files = Vec::new();
