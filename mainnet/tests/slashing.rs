@@ -9,6 +9,7 @@ use alloy_sol_types::SolCall;
 use common::{assert_ok, assert_reverts_with};
 use ed25519_dalek::{Signer, SigningKey};
 use pharos_contracts::{self as sc, restaking::Restaking, staking::Staking};
+use pharos_mainnet::evidence::slash_call;
 use pharos_mainnet::system::testkit::{ether, World};
 use spn_consensus::bft::{
     self, Bft, BftAction, BftConfig, BftEvent, BftMessage, StakeSet, VoteKind,
@@ -78,23 +79,6 @@ fn bft_double_vote(chain_id: u64, validators: &[Validator]) -> (bft::Vote, bft::
         .expect("the engine reports the double vote")
 }
 
-fn slash_call(
-    first: &bft::Vote,
-    second: &bft::Vote,
-    key: &SigningKey,
-) -> Staking::slashDoubleSignCall {
-    Staking::slashDoubleSignCall {
-        height: first.height,
-        round: first.round,
-        kind: first.kind as u8,
-        hashA: B256::from(first.block_hash),
-        sigA: Bytes::from(first.signature.to_vec()),
-        hashB: B256::from(second.block_hash),
-        sigB: Bytes::from(second.signature.to_vec()),
-        key: B256::from(key.verifying_key().to_bytes()),
-    }
-}
-
 #[test]
 fn a_bft_double_vote_the_engine_reports_slashes_the_validator_on_chain() {
     let mut world = World::new();
@@ -131,7 +115,11 @@ fn a_bft_double_vote_the_engine_reports_slashes_the_validator_on_chain() {
         world.params.min_validator_stake
     );
     let reporter = world.account(77);
-    let call = slash_call(&first, &second, &offender.key);
+    let call = slash_call(
+        &first,
+        &second,
+        B256::from(offender.key.verifying_key().to_bytes()),
+    );
     assert_ok(&world.sandbox.send(reporter, sc::STAKING, &call));
     assert_eq!(bonded(&mut world, offender.account), U256::ZERO);
     let set = world
@@ -155,7 +143,11 @@ fn forged_or_foreign_bft_evidence_slashes_nobody() {
     let reporter = world.account(77);
     // Votes signed for another chain.
     let (first, second) = bft_double_vote(world.chain_id + 1, &validators);
-    let call = slash_call(&first, &second, &validators[1].key);
+    let call = slash_call(
+        &first,
+        &second,
+        B256::from(validators[1].key.verifying_key().to_bytes()),
+    );
     assert_reverts_with::<Staking::InvalidSignature>(&world.sandbox.send(
         reporter,
         sc::STAKING,
@@ -163,14 +155,22 @@ fn forged_or_foreign_bft_evidence_slashes_nobody() {
     ));
     // Genuine votes, blamed on another validator's key.
     let (first, second) = bft_double_vote(world.chain_id, &validators);
-    let call = slash_call(&first, &second, &validators[2].key);
+    let call = slash_call(
+        &first,
+        &second,
+        B256::from(validators[2].key.verifying_key().to_bytes()),
+    );
     assert_reverts_with::<Staking::InvalidSignature>(&world.sandbox.send(
         reporter,
         sc::STAKING,
         &call,
     ));
     // One vote twice is not a double vote.
-    let call = slash_call(&first, &first, &validators[1].key);
+    let call = slash_call(
+        &first,
+        &first,
+        B256::from(validators[1].key.verifying_key().to_bytes()),
+    );
     assert_reverts_with::<Staking::NotDoubleSign>(&world.sandbox.send(
         reporter,
         sc::STAKING,

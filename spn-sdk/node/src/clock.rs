@@ -25,6 +25,14 @@ impl Clock {
         system_secs().saturating_add(self.offset())
     }
 
+    /// Milliseconds since the Unix epoch on this chain's clock.
+    pub fn now_ms(&self) -> u64 {
+        let system = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64);
+        system.saturating_add(self.offset().saturating_mul(1000))
+    }
+
     /// How far the clock runs ahead of the system time, in seconds.
     pub fn offset(&self) -> u64 {
         self.offset.load(Ordering::Acquire)

@@ -122,14 +122,7 @@ impl Net {
         let started = Instant::now();
         loop {
             let builder =
-                NodeBuilder::new(self.spec.clone(), config.clone()).with_consensus(BftSetup {
-                    config: setup.config.clone(),
-                    signing_key: setup.signing_key.clone(),
-                    validators: setup.validators.clone(),
-                    schedule: None,
-                    evidence: None,
-                    network: setup.network.clone(),
-                });
+                NodeBuilder::new(self.spec.clone(), config.clone()).with_consensus(setup.clone());
             match builder.launch().await {
                 Ok(node) => return node,
                 Err(e) if started.elapsed() < Duration::from_secs(10) => {

@@ -6,7 +6,6 @@ use super::batches::{
 };
 use super::driver::{short, Done, Driver, SET_LAG};
 use super::sync::{decode_response, encode_request, SYNC_BATCH};
-use crate::backend::NodeInner;
 use crate::error::NodeError;
 use crate::import::{import_block, MAX_FUTURE_SECS};
 use crate::poa::decode_block;
@@ -15,7 +14,6 @@ use spn_consensus::bft::{sha256, Batch, BftAction, BftEvent, Evidence, Hash, Rej
 use spn_network::{Fault, PeerKey};
 use spn_primitives::{Address, B256};
 use spn_rpc::ChainBackend;
-use std::sync::Arc;
 use std::time::Duration;
 use tracing::{debug, warn};
 
@@ -50,7 +48,7 @@ impl Driver {
                     .public_key()
                     .and_then(|k| self.set_at(height).set.index_of(&k));
                 let beneficiary = self.set_at(height).account(me.unwrap_or(u32::MAX));
-                let timestamp_ms = now_ms(&self.inner).max(self.head_timestamp_ms());
+                let timestamp_ms = self.inner.clock.now_ms().max(self.head_timestamp_ms());
                 self.build_block(
                     height,
                     batches,
@@ -354,12 +352,4 @@ fn executed(height: u64, block_hash: Hash, valid: bool) -> BftEvent {
         block_hash,
         valid,
     }
-}
-
-/// Milliseconds on the node's clock (which a dev chain may warp).
-fn now_ms(node: &Arc<NodeInner>) -> u64 {
-    let system = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64);
-    system.saturating_add(node.clock.offset().saturating_mul(1000))
 }

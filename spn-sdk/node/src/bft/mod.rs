@@ -101,6 +101,7 @@ pub trait EvidenceHandler: Send + Sync {
 
 /// Everything a node needs to run `bft`: chosen in one line with
 /// [`NodeBuilder::with_consensus`](crate::NodeBuilder::with_consensus).
+#[derive(Clone)]
 pub struct BftSetup {
     /// Engine tuning (the chain id is bound into every signature).
     pub config: BftConfig,

@@ -12,7 +12,7 @@ mod txs;
 pub use codec::{decode_block, encode_block};
 pub(crate) use driver::drive_poa;
 pub use schedule::{SetFuture, ValidatorSchedule, SET_LAG};
-pub(crate) use sync::{decode_request, encode_request, SYNC_BATCH};
+pub(crate) use sync::{decode_request, encode_request, serve_with, unframe, SYNC_BATCH};
 pub(crate) use txs::{decode_txs, encode_txs, MAX_BATCH, MAX_BATCH_BYTES, TAG_TRANSACTIONS};
 
 use ed25519_dalek::SigningKey;

@@ -41,51 +41,66 @@ pub fn decode_request(bytes: &[u8]) -> Result<(u64, u32), String> {
 /// The certified blocks from `from` on that `store` holds (at most `max`, and fewer when the
 /// response would grow too large).
 pub fn serve(store: &Store, from: u64, max: u32) -> Result<Vec<u8>, String> {
-    let head = store
-        .head()
-        .map_err(|e| e.to_string())?
-        .map_or(0, |(n, _)| n);
-    let mut decisions = Vec::new();
+    serve_with(store, from, max, |block, certificate| {
+        let certificate = CommitCertificate::decode(&certificate).map_err(|e| e.to_string())?;
+        Ok(PoaMessage::Decision(Decision { certificate, block }).encode())
+    })
+}
+
+/// A sync response for the blocks from `from` on (at most `max`, fewer past
+/// [`MAX_RESPONSE_BYTES`]): each stored block with its certificate, encoded by `decision`
+/// (the engine's message for a certified block), then framed.
+pub(crate) fn serve_with(
+    store: &Store,
+    from: u64,
+    max: u32,
+    decision: impl Fn(Vec<u8>, Vec<u8>) -> Result<Vec<u8>, String>,
+) -> Result<Vec<u8>, String> {
+    let err = |e: spn_storage::StoreError| e.to_string();
+    let head = store.head().map_err(err)?.map_or(0, |(n, _)| n);
+    let mut frames = Vec::new();
     let mut size = 4;
     let from = from.max(1);
     let last = head.min(from.saturating_add(u64::from(max.min(SYNC_BATCH))) - 1);
     for height in from..=last {
-        let Some(decision) = decision_at(store, height)? else {
+        let (Some(header), Some(body), Some(certificate)) = (
+            store.header(height).map_err(err)?,
+            store.body(height).map_err(err)?,
+            store.certificate(height).map_err(err)?,
+        ) else {
             break;
         };
-        let bytes = PoaMessage::Decision(decision).encode();
+        let bytes = decision(encode_block(&SealedBlock::new(header, body)), certificate)?;
         size += 4 + bytes.len();
-        if size > MAX_RESPONSE_BYTES && !decisions.is_empty() {
+        if size > MAX_RESPONSE_BYTES && !frames.is_empty() {
             break;
         }
-        decisions.push(bytes);
+        frames.push(bytes);
     }
-    let mut out = (decisions.len() as u32).to_be_bytes().to_vec();
-    for d in decisions {
-        out.extend_from_slice(&(d.len() as u32).to_be_bytes());
-        out.extend_from_slice(&d);
+    let mut out = (frames.len() as u32).to_be_bytes().to_vec();
+    for f in frames {
+        out.extend_from_slice(&(f.len() as u32).to_be_bytes());
+        out.extend_from_slice(&f);
     }
     Ok(out)
 }
 
-fn decision_at(store: &Store, height: u64) -> Result<Option<Decision>, String> {
-    let err = |e: spn_storage::StoreError| e.to_string();
-    let (Some(header), Some(body), Some(certificate)) = (
-        store.header(height).map_err(err)?,
-        store.body(height).map_err(err)?,
-        store.certificate(height).map_err(err)?,
-    ) else {
-        return Ok(None);
-    };
-    let certificate = CommitCertificate::decode(&certificate).map_err(|e| e.to_string())?;
-    Ok(Some(Decision {
-        certificate,
-        block: encode_block(&SealedBlock::new(header, body)),
-    }))
+/// Reads a response: the decisions, in order. Anything but decisions is refused.
+pub fn decode_response(bytes: &[u8]) -> Result<Vec<Decision>, String> {
+    unframe(bytes)?
+        .into_iter()
+        .map(
+            |frame| match PoaMessage::decode(frame).map_err(|e| e.to_string())? {
+                PoaMessage::Decision(d) => Ok(d),
+                _ => Err("sync response holds a message that is not a certified block".into()),
+            },
+        )
+        .collect()
 }
 
-/// Reads a response: the decisions, in order. Anything but decisions is refused.
-pub fn decode_response(mut bytes: &[u8]) -> Result<Vec<Decision>, String> {
+/// The frames of a sync response (a count, then each frame behind its length), refusing
+/// more than [`SYNC_BATCH`], truncation and trailing bytes.
+pub(crate) fn unframe(mut bytes: &[u8]) -> Result<Vec<&[u8]>, String> {
     let mut take = |n: usize| -> Result<&[u8], String> {
         if bytes.len() < n {
             return Err("truncated sync response".to_string());
@@ -103,10 +118,7 @@ pub fn decode_response(mut bytes: &[u8]) -> Result<Vec<Decision>, String> {
     let mut out = Vec::with_capacity(count as usize);
     for _ in 0..count {
         let len = u32::from_be_bytes(take(4)?.try_into().expect("4 bytes")) as usize;
-        match PoaMessage::decode(take(len)?).map_err(|e| e.to_string())? {
-            PoaMessage::Decision(d) => out.push(d),
-            _ => return Err("sync response holds a message that is not a certified block".into()),
-        }
+        out.push(take(len)?);
     }
     if !bytes.is_empty() {
         return Err("trailing bytes after the sync response".into());
