@@ -88,7 +88,8 @@ pub enum Consensus {
     Solo,
     /// A validator set with a rotating proposer; a block is final with >2/3 of the votes.
     Poa,
-    /// The mainnet's multi-proposer BFT (not available for SPNs yet).
+    /// The mainnet's multi-proposer BFT: every validator proposes a batch each round, votes
+    /// weigh by restaked stake; a block is final with its certificate.
     Bft,
 }
 
@@ -99,18 +100,6 @@ impl Consensus {
             Self::Solo => "solo",
             Self::Poa => "poa",
             Self::Bft => "bft",
-        }
-    }
-
-    /// Refuses a consensus the SDK cannot run yet.
-    fn available(self) -> Result<()> {
-        match self {
-            Self::Bft => bail!(
-                "bft SPNs are not available yet: the SDK's bft consensus is still being built. \
-                 Use --consensus poa (a validator set with a rotating proposer) for now; moving \
-                 to bft later is the one line `consensus = \"bft\"` in spn.toml"
-            ),
-            Self::Solo | Self::Poa => Ok(()),
         }
     }
 
@@ -137,7 +126,7 @@ pub struct NewArgs {
     /// How the SPN's validators agree on blocks.
     #[arg(long, value_enum, default_value_t = Consensus::Solo)]
     pub consensus: Consensus,
-    /// How many validators (solo: 1; poa: 3 unless given, at most 6).
+    /// How many validators (solo: 1; poa and bft: 3 unless given, at most 6).
     #[arg(long, value_name = "N")]
     pub validators: Option<u8>,
     /// The SPN id: its id in the mainnet Registry, its chain id and its Mailbox domain.
@@ -227,7 +216,6 @@ struct Plan {
 impl Plan {
     fn from_args(args: &NewArgs, g: &Globals) -> Result<Self> {
         check_name(&args.name)?;
-        args.consensus.available()?;
         if !template::names().contains(&args.template.as_str()) {
             bail!(
                 "there is no template `{}`; the templates are: {}",
@@ -591,13 +579,8 @@ mod tests {
 
     #[test]
     fn consensus_and_validator_counts_are_checked() {
-        let e = Plan::from_args(&args("demo", Consensus::Bft, None), &globals())
-            .err()
-            .unwrap();
-        assert!(
-            e.to_string().contains("bft SPNs are not available yet"),
-            "{e}"
-        );
+        let bft = Plan::from_args(&args("demo", Consensus::Bft, None), &globals()).unwrap();
+        assert_eq!(bft.validators.len(), 3, "bft defaults to three validators");
         let e = Plan::from_args(&args("demo", Consensus::Solo, Some(3)), &globals())
             .err()
             .unwrap();

@@ -65,10 +65,12 @@ async fn run_node(args: RunArgs) -> Result<()> {
             .map(|p| SocketAddr::new(args.http_addr, p)),
         censor_forced_withdrawals: args.censor_forced_withdrawals,
     };
-    if config.consensus() == spn_chain::SpnConsensus::Poa {
+    let consensus = config.consensus();
+    if consensus != spn_chain::SpnConsensus::Solo {
         println!(
-            "starting poa validator of SPN {}: waiting for its validator set on the mainnet \
+            "starting {} validator of SPN {}: waiting for its validator set on the mainnet \
              Registry (register the SPN and restake if it has none)",
+            consensus.name(),
             config.spn_id
         );
     }
@@ -88,7 +90,10 @@ async fn run_node(args: RunArgs) -> Result<()> {
         config.spn_id, config.name, config.mainnet_rpc
     );
     if let Some(p2p) = node.p2p_addr() {
-        println!("validator network (poa) listening on {p2p}");
+        println!(
+            "validator network ({}) listening on {p2p}",
+            consensus.name()
+        );
     }
     node.run_until(spn_node::shutdown_signal())
         .await

@@ -19,7 +19,7 @@ use parking_lot::Mutex;
 use pharos_contracts::{self as sc, staking::Staking};
 use spn_consensus::bft::StakeSet;
 use spn_execution::{BlockInput, CallRequest, Executor, Sandbox};
-use spn_node::{BftSchedule, BftValidators, Store, SET_LAG};
+use spn_node::{BftSchedule, BftSetFuture, BftValidators, Store, SET_LAG};
 use spn_primitives::{ChainSpec, Header, StateView, U256};
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -219,7 +219,18 @@ impl StakingSchedule {
 }
 
 impl BftSchedule for StakingSchedule {
-    fn set_after(&self, header: &Header, store: &Store) -> Result<Option<BftValidators>, String> {
+    fn set_after<'a>(&'a self, header: &'a Header, store: &'a Store) -> BftSetFuture<'a> {
+        Box::pin(std::future::ready(self.set_after_block(header, store)))
+    }
+}
+
+impl StakingSchedule {
+    /// [`BftSchedule::set_after`], read from the local state at once.
+    pub(crate) fn set_after_block(
+        &self,
+        header: &Header,
+        store: &Store,
+    ) -> Result<Option<BftValidators>, String> {
         if !self.epochs.reads_set_after(header.number) {
             return Ok(None);
         }

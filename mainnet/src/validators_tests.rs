@@ -130,10 +130,15 @@ fn the_schedule_refuses_to_read_another_blocks_state() {
         Arc::new(KnownKeys::default()),
     );
     // The store's head is genesis, not block 9.
-    let e = schedule.set_after(&header(&store, 9), &store).unwrap_err();
+    let e = schedule
+        .set_after_block(&header(&store, 9), &store)
+        .unwrap_err();
     assert!(e.contains("must be read on that block's state"), "{e}");
     // Off a boundary nothing is read, so nothing is refused.
-    assert_eq!(schedule.set_after(&header(&store, 8), &store), Ok(None));
+    assert_eq!(
+        schedule.set_after_block(&header(&store, 8), &store),
+        Ok(None)
+    );
 }
 
 #[test]

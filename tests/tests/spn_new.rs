@@ -129,13 +129,17 @@ async fn a_new_poa_spn_builds_tests_registers_and_receives_a_message() {
     new_spn_receives_a_message("poa", "demo-poa").await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_bft_spn_builds_tests_registers_and_receives_a_message() {
+    new_spn_receives_a_message("bft", "demo-bft").await;
+}
+
 #[test]
-fn spn_new_refuses_bft_bad_names_and_existing_folders() {
+fn spn_new_refuses_bad_names_and_existing_folders() {
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path().display().to_string();
-    let bft = common::cli::spn_fails("", None, &["new", "x", "--consensus", "bft", "--dir", &d]);
-    assert!(bft.contains("bft SPNs are not available yet"), "{bft}");
-    assert!(bft.contains("--consensus poa"), "{bft}");
+    let pow = common::cli::spn_fails("", None, &["new", "x", "--consensus", "pow", "--dir", &d]);
+    assert!(pow.contains("solo, poa, bft"), "{pow}");
     let bad = common::cli::spn_fails("", None, &["new", "My DEX", "--dir", &d]);
     assert!(bad.contains("lowercase"), "{bad}");
     std::fs::create_dir(dir.path().join("taken")).unwrap();

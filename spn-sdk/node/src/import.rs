@@ -235,3 +235,57 @@ pub fn import_block(
         rejected: Vec::new(),
     })
 }
+
+/// How long work whose inputs this node lacks (e.g. a proposed block naming a mainnet block
+/// not final here yet) is retried before it counts as failed.
+pub(crate) const NOT_READY_PATIENCE: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// Runs `work` on a blocking thread, again every 200 ms while it fails only because its
+/// inputs are not here yet ([`NodeError::is_not_ready`]), for at most [`NOT_READY_PATIENCE`].
+pub(crate) async fn when_ready<T: Send + 'static>(
+    work: impl Fn() -> Result<T, NodeError> + Send + Sync + 'static,
+) -> Result<T, String> {
+    let work = std::sync::Arc::new(work);
+    let started = std::time::Instant::now();
+    loop {
+        let attempt = work.clone();
+        let result = tokio::task::spawn_blocking(move || attempt())
+            .await
+            .map_err(|e| e.to_string())?;
+        match result {
+            Ok(done) => return Ok(done),
+            Err(e) if e.is_not_ready() && started.elapsed() < NOT_READY_PATIENCE => {
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            }
+            Err(e) if e.is_not_ready() => {
+                return Err(format!("its inputs never became available here: {e}"))
+            }
+            Err(e) => return Err(e.to_string()),
+        }
+    }
+}
+
+/// Decodes a proposed block once, then imports it, retrying while its inputs (e.g. a mainnet
+/// block not final here yet) are missing ([`when_ready`]).
+pub(crate) async fn import_when_ready(
+    node: std::sync::Arc<crate::backend::NodeInner>,
+    block_hash: [u8; 32],
+    bytes: Vec<u8>,
+) -> Result<BuiltBlock, String> {
+    let decoder = node.clone();
+    let block = tokio::task::spawn_blocking(move || {
+        crate::poa::decode_block(&bytes, decoder.spec.chain_id)
+    })
+    .await
+    .map_err(|e| e.to_string())?
+    .map_err(|e| format!("undecodable block: {e}"))?;
+    if block.hash.0 != block_hash {
+        return Err(format!(
+            "block hashes to {}, the proposal claims {}",
+            block.hash,
+            B256::from(block_hash)
+        ));
+    }
+    when_ready(move || import_block(&node.store, &node.executor, &block, node.clock.now_secs()))
+        .await
+}

@@ -17,7 +17,7 @@ mod poa;
 mod producer;
 mod shutdown;
 
-pub use bft::{BftSchedule, BftSetup, BftValidators, EvidenceHandler};
+pub use bft::{BftSchedule, BftSetFuture, BftSetup, BftValidators, EvidenceHandler};
 pub use builder::{Engine, NodeBuilder, NodeConfig, NodeHandle};
 pub use clock::Clock;
 pub use error::NodeError;

@@ -108,6 +108,9 @@ pub enum SpnConsensus {
     Solo,
     /// A validator set with a rotating proposer.
     Poa,
+    /// A stake-weighted validator set in which every validator proposes a batch each round
+    /// (docs/consensus-bft.md).
+    Bft,
 }
 
 impl SpnConsensus {
@@ -116,6 +119,7 @@ impl SpnConsensus {
         match self {
             Self::Solo => 0,
             Self::Poa => 1,
+            Self::Bft => 2,
         }
     }
 
@@ -124,6 +128,7 @@ impl SpnConsensus {
         match self {
             Self::Solo => "solo",
             Self::Poa => "poa",
+            Self::Bft => "bft",
         }
     }
 }
@@ -345,6 +350,14 @@ mod tests {
         let base = "spn_id = 7\nname = \"demo\"\nmainnet_rpc = \"http://127.0.0.1:8545\"\nmainnet_chain_id = 31337\n";
         let c = SpnConfig::from_toml(base).unwrap();
         assert_eq!(c.register, None);
+        let bft =
+            SpnConfig::from_toml(&format!("{base}[register]\nconsensus = \"bft\"\n")).unwrap();
+        assert_eq!(bft.consensus(), SpnConsensus::Bft);
+        assert_eq!(
+            SpnConsensus::Bft.kind(),
+            2,
+            "the Registry's ConsensusKind.Bft"
+        );
         let c = SpnConfig::from_toml(&format!("{base}[register]\nconsensus = \"poa\"\n")).unwrap();
         let r = c.register.clone().unwrap();
         assert_eq!(
@@ -397,7 +410,7 @@ mod tests {
     fn register_section_rejects_bad_values_with_the_field_named() {
         let base = "spn_id = 7\nname = \"demo\"\nmainnet_rpc = \"http://127.0.0.1:8545\"\nmainnet_chain_id = 31337\n[register]\n";
         for (line, field) in [
-            ("consensus = \"bft\"", "consensus"),
+            ("consensus = \"pow\"", "consensus"),
             ("quorum_bps = 5000", "quorum_bps"),
             ("force_delay_s = 10", "force_delay_s"),
             ("epoch_length_s = 0", "epoch_length_s"),

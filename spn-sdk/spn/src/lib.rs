@@ -26,5 +26,6 @@ pub use proofs::{account_leaf, proof_from_store};
 pub use spn_node::shutdown_signal;
 pub use spn_primitives::{Address, Bytes, ChainSpec, GenesisAccount, U256};
 pub use validators::{
-    epoch_set, epoch_validators, wait_for_validators, EpochStarts, RegistrySchedule,
+    epoch_members, epoch_set, epoch_validators, wait_for_validators, EpochMembers, EpochStarts,
+    RegistrySchedule,
 };

@@ -1,17 +1,18 @@
-//! Run an SPN node: the engine with the SPN's genesis, its consensus (`solo`, or `poa` with
-//! the validator set of the SPN's Registry epoch) and the inbound-message extension,
+//! Run an SPN node: the engine with the SPN's genesis, its consensus (`solo`, or `poa`/`bft`
+//! with the validator set of the SPN's Registry epoch) and the inbound-message extension,
 //! following its mainnet.
 
 use crate::{
-    epoch_set, follow_mainnet, spn_chain_spec, wait_for_validators, Checkpointer, InboundFeed,
+    epoch_members, follow_mainnet, spn_chain_spec, wait_for_validators, Checkpointer, InboundFeed,
     RegistrySchedule, SpnConfig, SpnConsensus, SpnExtensions,
 };
 use alloy::providers::{DynProvider, Provider, ProviderBuilder};
 use ed25519_dalek::SigningKey;
 use pharos_contracts::{layout, SPN_BRIDGE, SPN_MAILBOX};
+use spn_consensus::bft::BftConfig;
 use spn_consensus::poa::PoaConfig;
 use spn_network::{NetworkConfig, PeerAddr};
-use spn_node::{Engine, PoaSetup};
+use spn_node::{BftSetup, Engine, PoaSetup};
 use spn_node::{NodeBuilder, NodeConfig, NodeHandle, RpcConfig, Solo, SoloConfig, StoreOptions};
 use spn_primitives::{ChainSpec, StateView};
 use std::net::SocketAddr;
@@ -182,11 +183,12 @@ fn check_spec(config: &SpnConfig, spec: &ChainSpec) -> Result<(), String> {
     spec.validate().map_err(|e| e.to_string())
 }
 
-/// The consensus `config` asks for: `solo`, or `poa` with its validator sets from the mainnet
-/// Registry (waiting until the SPN has one): epoch 1's for the first blocks, then whichever
-/// epoch was current at the mainnet block an earlier block names.
+/// The consensus `config` asks for: `solo`, or `poa`/`bft` with their validator sets from the
+/// mainnet Registry (waiting until the SPN has one): epoch 1's for the first blocks, then
+/// whichever epoch was current at the mainnet block an earlier block names.
 async fn consensus(config: &SpnConfig, mainnet: &DynProvider) -> Result<Engine, String> {
-    if config.consensus() == SpnConsensus::Solo {
+    let kind = config.consensus();
+    if kind == SpnConsensus::Solo {
         return Ok(Solo::new(SoloConfig {
             block_time_ms: config.block_time_ms,
             on_demand: true,
@@ -194,51 +196,65 @@ async fn consensus(config: &SpnConfig, mainnet: &DynProvider) -> Result<Engine, 
         .into());
     }
     let (Some(secret), Some(p2p)) = (config.signing_key, config.p2p.as_ref()) else {
-        return Err(
-            "a poa validator needs signing_key (its vote and network key) and a [p2p] section \
-             (listen address and peers) in its config"
-                .into(),
-        );
+        return Err(format!(
+            "a {} validator needs signing_key (its vote and network key) and a [p2p] section \
+             (listen address and peers) in its config",
+            kind.name()
+        ));
     };
     let key = SigningKey::from_bytes(&secret.0);
-    let (epoch, current) = wait_for_validators(mainnet, config.spn_id).await?;
+    let current = wait_for_validators(mainnet, config.spn_id).await?;
     // The first blocks are epoch 1's; later sets follow the chain (RegistrySchedule).
-    let validators = match epoch {
+    let first = match current.epoch {
         1 => current.clone(),
-        _ => epoch_set(mainnet, config.spn_id, 1).await?,
+        _ => epoch_members(mainnet, config.spn_id, 1).await?,
     };
-    if current.index_of(&key.verifying_key()).is_none() {
+    if !current.keys.contains(&key.verifying_key().to_bytes()) {
         tracing::warn!(
-            epoch,
+            epoch = current.epoch,
             "this node's signing key is not in the SPN's current validator set: it follows, it does not vote"
         );
     }
     tracing::info!(
-        epoch,
-        validators = current.len(),
-        first_epoch_validators = validators.len(),
-        "poa validator sets from the mainnet Registry"
+        epoch = current.epoch,
+        validators = current.keys.len(),
+        first_epoch_validators = first.keys.len(),
+        consensus = kind.name(),
+        "validator sets from the mainnet Registry"
     );
     let mut network = NetworkConfig::new(
         p2p.listen,
         secret.0,
-        format!("pharos/spn/{}/poa", config.spn_id),
+        format!("pharos/spn/{}/{}", config.spn_id, kind.name()),
     );
     network.peers = p2p
         .peers
         .iter()
         .map(|p| p.parse::<PeerAddr>().map_err(|e| format!("p2p.peers: {e}")))
         .collect::<Result<_, _>>()?;
+    let schedule = Arc::new(RegistrySchedule::new(mainnet.clone(), config.spn_id));
+    if kind == SpnConsensus::Bft {
+        let mut bft = BftConfig::new(u64::from(config.spn_id));
+        // Blocks even without transactions, so inbound messages are delivered.
+        bft.idle_block_ms = Some(config.block_time_ms.max(100));
+        bft.propose_timeout_ms = (p2p.round_timeout_ms / 2).max(100);
+        return Ok(BftSetup {
+            config: bft,
+            signing_key: Some(key),
+            validators: first.bft()?,
+            schedule: Some(schedule),
+            evidence: None,
+            network,
+        }
+        .into());
+    }
     let mut poa = PoaConfig::new(config.spn_id);
     poa.round_timeout_ms = p2p.round_timeout_ms;
     Ok(PoaSetup {
         config: poa,
         signing_key: Some(key),
-        validators,
-        schedule: Some(Arc::new(RegistrySchedule::new(
-            mainnet.clone(),
-            config.spn_id,
-        ))),
+        validators: first.poa()?,
+        schedule: Some(schedule),
         network,
         block_time_ms: config.block_time_ms,
     }

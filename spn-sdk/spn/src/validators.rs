@@ -1,20 +1,23 @@
-//! A `poa` SPN's validator sets from the mainnet Registry: each epoch's consensus keys, in
-//! snapshot order (which fixes the proposer rotation). The SPN's first blocks use epoch 1; the
-//! set deciding a later height h is the epoch that was current at the mainnet block named by
-//! block h − 2 (its derivation), so every validator switches at the same height.
+//! A `poa` or `bft` SPN's validator sets from the mainnet Registry: each epoch's consensus
+//! keys, in snapshot order (which fixes the proposer rotation and the transaction owners), with
+//! their restaked stakes and operators (`bft` weighs votes by stake and pays fees to the
+//! operator). The SPN's first blocks use epoch 1; the set deciding a later height h is the
+//! epoch that was current at the mainnet block named by block h − 2 (its derivation), so every
+//! validator switches at the same height.
 
 use crate::{logs_between, Derivation};
 use alloy::providers::DynProvider;
 use alloy::rpc::types::Filter;
 use alloy::sol_types::SolEvent;
 use pharos_contracts::{registry::Registry, REGISTRY};
+use spn_consensus::bft::StakeSet;
 use spn_consensus::poa::ValidatorSet;
-use spn_node::{SetFuture, ValidatorSchedule};
-use spn_primitives::{Header, U256};
+use spn_node::{BftSchedule, BftSetFuture, BftValidators, SetFuture, Store, ValidatorSchedule};
+use spn_primitives::{Address, Header, U256};
 use std::collections::HashMap;
 use std::time::Duration;
 use tokio::sync::Mutex;
-use tracing::info;
+use tracing::{info, warn};
 
 /// The current epoch of SPN `spn_id` (0 before it is active).
 async fn current_epoch(mainnet: &DynProvider, spn_id: u32) -> Result<u64, String> {
@@ -25,26 +28,73 @@ async fn current_epoch(mainnet: &DynProvider, spn_id: u32) -> Result<u64, String
         .map_err(|e| format!("cannot read the SPN's epoch from the mainnet Registry: {e}"))
 }
 
-/// Epoch `epoch`'s validator set of SPN `spn_id`.
-pub async fn epoch_set(
+/// An epoch's validators as the Registry's snapshot lists them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EpochMembers {
+    /// The epoch.
+    pub epoch: u64,
+    /// Operator accounts (a `bft` validator's fee recipient).
+    pub operators: Vec<Address>,
+    /// Consensus keys (ed25519).
+    pub keys: Vec<[u8; 32]>,
+    /// Restaked stake, in wei.
+    pub stakes: Vec<U256>,
+}
+
+impl EpochMembers {
+    /// The `poa` set: the keys, equally weighted.
+    pub fn poa(&self) -> Result<ValidatorSet, String> {
+        ValidatorSet::new(&self.keys)
+            .map_err(|e| format!("epoch {}'s validator set is unusable: {e}", self.epoch))
+    }
+
+    /// The `bft` set: the keys weighted by stake in gwei (at least 1), paying fees to the
+    /// operators.
+    pub fn bft(&self) -> Result<BftValidators, String> {
+        let gwei = U256::from(1_000_000_000u64);
+        let members: Vec<([u8; 32], u64)> = self
+            .keys
+            .iter()
+            .zip(&self.stakes)
+            .map(|(key, stake)| (*key, (*stake / gwei).saturating_to::<u64>().max(1)))
+            .collect();
+        StakeSet::new(&members)
+            .map_err(|e| e.to_string())
+            .and_then(|set| BftValidators::new(set, self.operators.clone()))
+            .map_err(|e| format!("epoch {}'s validator set is unusable: {e}", self.epoch))
+    }
+}
+
+/// Epoch `epoch`'s validators of SPN `spn_id`.
+pub async fn epoch_members(
     mainnet: &DynProvider,
     spn_id: u32,
     epoch: u64,
-) -> Result<ValidatorSet, String> {
+) -> Result<EpochMembers, String> {
     let set = Registry::new(REGISTRY, mainnet)
         .epochSet(spn_id, epoch)
         .call()
         .await
         .map_err(|e| format!("cannot read epoch {epoch}'s set from the Registry: {e}"))?;
-    let keys: Vec<[u8; 32]> = set.keys.iter().map(|k| k.0).collect();
-    ValidatorSet::new(&keys).map_err(|e| format!("epoch {epoch}'s validator set is unusable: {e}"))
+    Ok(EpochMembers {
+        epoch,
+        operators: set.operators,
+        keys: set.keys.iter().map(|k| k.0).collect(),
+        stakes: set.stakes,
+    })
 }
 
-/// The current epoch of SPN `spn_id` and its validator set, or why there is none.
-pub async fn epoch_validators(
+/// Epoch `epoch`'s `poa` validator set of SPN `spn_id`.
+pub async fn epoch_set(
     mainnet: &DynProvider,
     spn_id: u32,
-) -> Result<(u64, ValidatorSet), String> {
+    epoch: u64,
+) -> Result<ValidatorSet, String> {
+    epoch_members(mainnet, spn_id, epoch).await?.poa()
+}
+
+/// The current epoch of SPN `spn_id` and its validators, or why there are none.
+pub async fn epoch_validators(mainnet: &DynProvider, spn_id: u32) -> Result<EpochMembers, String> {
     let epoch = current_epoch(mainnet, spn_id).await?;
     if epoch == 0 {
         return Err(format!(
@@ -52,15 +102,15 @@ pub async fn epoch_validators(
              until it is active (`spn restake`)"
         ));
     }
-    Ok((epoch, epoch_set(mainnet, spn_id, epoch).await?))
+    epoch_members(mainnet, spn_id, epoch).await
 }
 
 /// Waits (logging every few seconds) until SPN `spn_id` has a validator set on the mainnet;
-/// returns the current epoch and its set.
+/// returns the current epoch's validators.
 pub async fn wait_for_validators(
     mainnet: &DynProvider,
     spn_id: u32,
-) -> Result<(u64, ValidatorSet), String> {
+) -> Result<EpochMembers, String> {
     let mut last_log = None::<std::time::Instant>;
     loop {
         match epoch_validators(mainnet, spn_id).await {
@@ -115,11 +165,11 @@ impl EpochStarts {
 }
 
 /// Validator sets from the Registry, by the epoch current at the mainnet block each SPN block
-/// names: [`ValidatorSchedule`] for the `poa` driver.
+/// names: [`ValidatorSchedule`] for the `poa` driver, [`BftSchedule`] for `bft`.
 pub struct RegistrySchedule {
     mainnet: DynProvider,
     spn_id: u32,
-    state: Mutex<(EpochStarts, HashMap<u64, ValidatorSet>)>,
+    state: Mutex<(EpochStarts, HashMap<u64, EpochMembers>)>,
 }
 
 impl RegistrySchedule {
@@ -132,7 +182,7 @@ impl RegistrySchedule {
         }
     }
 
-    async fn set_named_by(&self, header: &Header) -> Result<ValidatorSet, String> {
+    async fn set_named_by(&self, header: &Header) -> Result<EpochMembers, String> {
         let derivation = Derivation::decode(&header.extra_data)
             .map_err(|e| format!("block {} names no mainnet block: {e}", header.number))?;
         let at = derivation.mainnet_block;
@@ -163,7 +213,7 @@ impl RegistrySchedule {
         if let Some(set) = sets.get(&epoch) {
             return Ok(set.clone());
         }
-        let set = epoch_set(&self.mainnet, self.spn_id, epoch).await?;
+        let set = epoch_members(&self.mainnet, self.spn_id, epoch).await?;
         sets.insert(epoch, set.clone());
         Ok(set)
     }
@@ -171,7 +221,33 @@ impl RegistrySchedule {
 
 impl ValidatorSchedule for RegistrySchedule {
     fn set_after<'a>(&'a self, header: &'a Header) -> SetFuture<'a> {
-        Box::pin(self.set_named_by(header))
+        Box::pin(async move { self.set_named_by(header).await?.poa() })
+    }
+}
+
+impl BftSchedule for RegistrySchedule {
+    /// The set named by `header`, read again every half second while the mainnet cannot
+    /// answer (the chain waits rather than guess).
+    fn set_after<'a>(&'a self, header: &'a Header, _: &'a Store) -> BftSetFuture<'a> {
+        Box::pin(async move {
+            let mut last_log = None::<std::time::Instant>;
+            loop {
+                match self.set_named_by(header).await.and_then(|m| m.bft()) {
+                    Ok(set) => return Ok(Some(set)),
+                    Err(e) => {
+                        if last_log.is_none_or(|t| t.elapsed() > Duration::from_secs(5)) {
+                            warn!(
+                                block = header.number,
+                                reason = %e,
+                                "waiting to read the validator set from the mainnet Registry"
+                            );
+                            last_log = Some(std::time::Instant::now());
+                        }
+                    }
+                }
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+        })
     }
 }
 

@@ -329,7 +329,14 @@ impl Bft {
                 round,
                 block_hash,
                 timestamp_ms,
-            } => self.on_block_built(height, round, block_hash, timestamp_ms, &mut out),
+                extra_data,
+            } => self.on_block_built(
+                height,
+                round,
+                block_hash,
+                (timestamp_ms, extra_data),
+                &mut out,
+            ),
             BftEvent::BuildFailed { height, round } => {
                 if height == self.state.height && self.state.building == Some(round) {
                     self.state.building = None;
@@ -510,6 +517,7 @@ impl Bft {
                 block_hash: hash,
                 proposer: proposal.builder,
                 timestamp_ms: proposal.timestamp_ms,
+                extra_data: proposal.extra_data.clone(),
                 batches: proposal
                     .batches
                     .iter()

@@ -92,6 +92,9 @@ pub enum BftEvent {
         block_hash: Hash,
         /// The timestamp the node gave it.
         timestamp_ms: u64,
+        /// The extra data the node gave it (at most [`MAX_EXTRA_DATA`](super::MAX_EXTRA_DATA) bytes, or the block is
+        /// not proposed).
+        extra_data: Vec<u8>,
     },
     /// Building the requested block failed (the round will time out).
     BuildFailed {
@@ -165,6 +168,8 @@ pub enum BftAction {
         proposer: ValidatorIndex,
         /// The leader's timestamp.
         timestamp_ms: u64,
+        /// The leader's extra data (the chain's rules check it while executing).
+        extra_data: Vec<u8>,
         /// The batches' payloads, by ascending proposer.
         batches: Vec<(ValidatorIndex, Vec<u8>)>,
     },

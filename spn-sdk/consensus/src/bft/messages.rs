@@ -29,6 +29,10 @@ pub type SignatureBytes = [u8; 64];
 /// The block hash of a nil vote.
 pub const NIL: Hash = [0; 32];
 
+/// Bytes of a proposal's extra data at most (an Ethereum header allows 32; an SPN's
+/// derivation takes 13).
+pub const MAX_EXTRA_DATA: usize = 256;
+
 /// Domain tag of batch signatures.
 pub const BATCH_DOMAIN: &[u8] = b"pharos-bft-batch-v1";
 /// Domain tag of availability acks.
@@ -247,6 +251,10 @@ pub struct Proposal {
     pub builder: ValidatorIndex,
     /// The block's timestamp (milliseconds since the Unix epoch).
     pub timestamp_ms: u64,
+    /// The block's extra data as the builder's node chose it (what the block is derived from,
+    /// e.g. an SPN's mainnet block and inbound messages), at most [`MAX_EXTRA_DATA`] bytes.
+    /// Opaque to the engine; validators rebuild the block with it and the chain's rules check it.
+    pub extra_data: Vec<u8>,
     /// The certified batches, by ascending proposer, at most one per proposer.
     pub batches: Vec<CertifiedBatch>,
     /// Signature over [`proposal_signing_bytes`].
@@ -254,15 +262,19 @@ pub struct Proposal {
 }
 
 impl Proposal {
-    /// The digest of the body (builder, timestamp and batch headers) the signature covers.
+    /// The digest of the body (builder, timestamp, extra data and batch headers) the signature
+    /// covers.
     pub fn body_digest(
         builder: ValidatorIndex,
         timestamp_ms: u64,
+        extra_data: &[u8],
         batches: &[CertifiedBatch],
     ) -> Hash {
         let mut h = Sha256::new();
         h.update(builder.to_be_bytes());
         h.update(timestamp_ms.to_be_bytes());
+        h.update((extra_data.len() as u32).to_be_bytes());
+        h.update(extra_data);
         for c in batches {
             let header = &c.batch.header;
             h.update(header.proposer.to_be_bytes());
@@ -280,7 +292,12 @@ impl Proposal {
             self.round,
             self.pol_round,
             &self.block_hash,
-            &Self::body_digest(self.builder, self.timestamp_ms, &self.batches),
+            &Self::body_digest(
+                self.builder,
+                self.timestamp_ms,
+                &self.extra_data,
+                &self.batches,
+            ),
         )
     }
 
@@ -486,6 +503,7 @@ mod tests {
             proposer: 0,
             builder: 0,
             timestamp_ms: 1_000,
+            extra_data: vec![1, 2],
             batches: vec![CertifiedBatch {
                 batch,
                 acks: vec![],
@@ -496,6 +514,9 @@ mod tests {
         assert!(proposal.verify(1, &key.verifying_key()));
         let mut other = proposal.clone();
         other.timestamp_ms += 1;
+        assert!(!other.verify(1, &key.verifying_key()));
+        let mut other = proposal.clone();
+        other.extra_data.push(3);
         assert!(!other.verify(1, &key.verifying_key()));
         let mut other = proposal.clone();
         other.batches.clear();

@@ -71,8 +71,8 @@ pub use events::{BftAction, BftEvent, Evidence, Rejection, WalEntry};
 pub use messages::{
     ack_signing_bytes, batch_signing_bytes, proposal_signing_bytes, sha256, vote_signing_bytes,
     Ack, Batch, BatchHeader, BftMessage, CertifiedBatch, CommitCertificate, Decision, Hash,
-    Proposal, SignatureBytes, Vote, VoteKind, ACK_DOMAIN, BATCH_DOMAIN, NIL, PROPOSAL_DOMAIN,
-    VOTE_DOMAIN,
+    Proposal, SignatureBytes, Vote, VoteKind, ACK_DOMAIN, BATCH_DOMAIN, MAX_EXTRA_DATA, NIL,
+    PROPOSAL_DOMAIN, VOTE_DOMAIN,
 };
 pub use stake::{owner_index, StakeSet, StakeSetError};
 pub use wire::{MAX_LIST, MAX_PAYLOAD_BYTES};

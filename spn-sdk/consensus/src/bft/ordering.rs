@@ -7,7 +7,8 @@ use super::engine::{Bft, Timer};
 use super::events::{BftAction, Rejection, WalEntry};
 use super::height::{Candidate, Exec, Step};
 use super::messages::{
-    BftMessage, CertifiedBatch, CommitCertificate, Hash, Proposal, Vote, VoteKind, NIL,
+    BftMessage, CertifiedBatch, CommitCertificate, Hash, Proposal, Vote, VoteKind, MAX_EXTRA_DATA,
+    NIL,
 };
 
 impl Bft {
@@ -130,13 +131,17 @@ impl Bft {
         height: u64,
         round: u32,
         block_hash: Hash,
-        timestamp_ms: u64,
+        (timestamp_ms, extra_data): (u64, Vec<u8>),
         out: &mut Vec<BftAction>,
     ) {
         if height != self.state.height || self.state.building != Some(round) {
             return;
         }
         self.state.building = None;
+        if extra_data.len() > MAX_EXTRA_DATA {
+            // Peers could not decode the proposal: as if the build failed (the round times out).
+            return;
+        }
         if round != self.state.round || self.state.step != Step::Propose {
             return;
         }
@@ -152,6 +157,7 @@ impl Bft {
             proposer: me,
             builder: me,
             timestamp_ms,
+            extra_data,
             batches,
             signature: [0; 64],
         };

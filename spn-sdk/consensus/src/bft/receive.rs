@@ -222,7 +222,9 @@ impl Bft {
         let hash = proposal.block_hash;
         // A block found invalid is tried again if it comes with another body: the hash was
         // claimed, not proven, and an equivocating leader can send a bad body under a good hash.
-        let body = |p: &Proposal| Proposal::body_digest(p.builder, p.timestamp_ms, &p.batches);
+        let body = |p: &Proposal| {
+            Proposal::body_digest(p.builder, p.timestamp_ms, &p.extra_data, &p.batches)
+        };
         let retry = self.state.candidates.get(&hash).is_some_and(|c| {
             c.exec == Exec::Invalid
                 && c.proposal
@@ -251,6 +253,7 @@ impl Bft {
                     block_hash: hash,
                     proposer: proposal.builder,
                     timestamp_ms: proposal.timestamp_ms,
+                    extra_data: proposal.extra_data.clone(),
                     batches: proposal
                         .batches
                         .iter()

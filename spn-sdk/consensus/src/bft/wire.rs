@@ -7,7 +7,7 @@
 use super::events::WalEntry;
 use super::messages::{
     Ack, Batch, BatchHeader, BftMessage, CertifiedBatch, CommitCertificate, Decision, Proposal,
-    SignatureBytes, Vote, VoteKind,
+    SignatureBytes, Vote, VoteKind, MAX_EXTRA_DATA,
 };
 use super::stake::StakeSet;
 use crate::codec::{Reader, WireError, Writer};
@@ -220,6 +220,7 @@ fn put_proposal(w: &mut Writer, p: &Proposal) {
     w.u32(p.proposer);
     w.u32(p.builder);
     w.u64(p.timestamp_ms);
+    w.blob(&p.extra_data);
     w.raw(&p.signature);
     w.u32(p.batches.len() as u32);
     for c in &p.batches {
@@ -236,6 +237,7 @@ fn get_proposal(r: &mut Reader<'_>) -> Result<Proposal, WireError> {
     let proposer = r.u32()?;
     let builder = r.u32()?;
     let timestamp_ms = r.u64()?;
+    let extra_data = r.blob(MAX_EXTRA_DATA)?;
     let signature = r.bytes64()?;
     let count = r.count(MAX_LIST, "batches")?;
     let mut batches = Vec::with_capacity(count);
@@ -253,6 +255,7 @@ fn get_proposal(r: &mut Reader<'_>) -> Result<Proposal, WireError> {
         proposer,
         builder,
         timestamp_ms,
+        extra_data,
         batches,
         signature,
     })
@@ -325,6 +328,7 @@ mod tests {
             proposer: 2,
             builder: 1,
             timestamp_ms: 1_700_000_000_000,
+            extra_data: vec![9; 13],
             batches: vec![CertifiedBatch {
                 batch: batch.clone(),
                 acks: vec![(3, ack.signature)],
@@ -415,5 +419,13 @@ mod tests {
         big.extend_from_slice(&[0; 8 + 4 + 4 + 32 + 64]);
         big.extend_from_slice(&u32::MAX.to_be_bytes());
         assert!(BftMessage::decode(&big).unwrap_err().0.contains("limit"));
+        // A proposal with more extra data than a header may carry.
+        let BftMessage::Proposal(p) = &samples()[2] else {
+            unreachable!()
+        };
+        let mut long = p.clone();
+        long.extra_data = vec![0; MAX_EXTRA_DATA + 1];
+        let err = BftMessage::decode(&BftMessage::Proposal(long).encode()).unwrap_err();
+        assert!(err.0.contains("limit"), "{err:?}");
     }
 }

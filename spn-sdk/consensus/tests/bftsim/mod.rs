@@ -390,6 +390,8 @@ impl Sim {
                         round,
                         block_hash: hash,
                         timestamp_ms: timestamp,
+                        // What a chain derives its block from: here, its height.
+                        extra_data: height.to_be_bytes().to_vec(),
                     };
                     self.feed(to, built);
                 }
@@ -604,12 +606,14 @@ impl Sim {
                 block_hash,
                 proposer,
                 timestamp_ms,
+                extra_data,
                 batches,
             } => {
                 let node = &self.nodes[i];
                 let block = SimBlock::build(node, height, timestamp_ms, proposer, &batches);
                 let valid = height == node.head() + 1
                     && timestamp_ms > node.head_timestamp()
+                    && extra_data == height.to_be_bytes()
                     && block.as_ref().is_some_and(|b| b.hash() == block_hash);
                 let after = self.rng.random_range(1..=20);
                 let block = block.map(|b| b.encode());

@@ -7,8 +7,7 @@ use super::batches::{
 use super::driver::{short, Done, Driver, SET_LAG};
 use super::sync::{decode_response, encode_request, SYNC_BATCH};
 use crate::error::NodeError;
-use crate::import::{import_block, MAX_FUTURE_SECS};
-use crate::poa::decode_block;
+use crate::import::{import_when_ready, when_ready, MAX_FUTURE_SECS};
 use crate::producer::commit_block;
 use spn_consensus::bft::{sha256, Batch, BftAction, BftEvent, Evidence, Hash, Rejection};
 use spn_network::{Fault, PeerKey};
@@ -52,14 +51,14 @@ impl Driver {
                 self.build_block(
                     height,
                     batches,
-                    beneficiary,
-                    timestamp_ms,
-                    move |hash| match hash {
-                        Some(block_hash) => BftEvent::BlockBuilt {
+                    (beneficiary, timestamp_ms, None),
+                    move |built| match built {
+                        Some((block_hash, extra_data)) => BftEvent::BlockBuilt {
                             height,
                             round,
                             block_hash,
                             timestamp_ms,
+                            extra_data,
                         },
                         None => BftEvent::BuildFailed { height, round },
                     },
@@ -70,6 +69,7 @@ impl Driver {
                 block_hash,
                 proposer,
                 timestamp_ms,
+                extra_data,
                 batches,
             } => {
                 if self.executed.contains_key(&block_hash) {
@@ -83,8 +83,9 @@ impl Driver {
                     return Ok(Some(executed(height, block_hash, false)));
                 }
                 let beneficiary = self.set_at(height).account(proposer);
-                self.build_block(height, batches, beneficiary, timestamp_ms, move |hash| {
-                    executed(height, block_hash, hash == Some(block_hash))
+                let header = (beneficiary, timestamp_ms, Some(extra_data));
+                self.build_block(height, batches, header, move |built| {
+                    executed(height, block_hash, built.is_some_and(|b| b.0 == block_hash))
                 });
             }
             BftAction::ExecuteBlock {
@@ -178,25 +179,32 @@ impl Driver {
         });
     }
 
-    /// Builds the block of `height` from `batches` in the background and reports `event` of
-    /// its hash (`None`: it could not be built).
+    /// Builds the block of `height` from `batches` in the background, with its beneficiary,
+    /// timestamp and extra data (`None`: this node's choice), and reports `event` of its hash
+    /// and extra data (`None`: it could not be built). Inputs not here yet (a mainnet block
+    /// the extra data names) are waited for.
     fn build_block(
         &self,
         height: u64,
         batches: Vec<(u32, Vec<u8>)>,
-        beneficiary: Address,
-        timestamp_ms: u64,
-        event: impl FnOnce(Option<Hash>) -> BftEvent + Send + 'static,
+        (beneficiary, timestamp_ms, extra_data): (Address, u64, Option<Vec<u8>>),
+        event: impl FnOnce(Option<(Hash, Vec<u8>)>) -> BftEvent + Send + 'static,
     ) {
         let resolved = self.recovered.resolve(&batches);
         let node = self.inner.clone();
         let done = self.done.clone();
-        tokio::task::spawn_blocking(move || {
-            let built = build_from_batches(&node, height, resolved, beneficiary, timestamp_ms);
-            let (hash, built) = match built {
-                Ok(b) => (Some(b.block.hash.0), Some(Box::new(b))),
-                Err(e) => {
-                    warn!(height, %e, "block not built from its batches");
+        tokio::spawn(async move {
+            let building = when_ready(move || {
+                let extra = extra_data.as_deref();
+                build_from_batches(&node, height, &resolved, beneficiary, timestamp_ms, extra)
+            });
+            let (built, hash) = match building.await {
+                Ok(b) => {
+                    let hash = (b.block.hash.0, b.block.header.extra_data.to_vec());
+                    (Some(Box::new(b)), Some(hash))
+                }
+                Err(reason) => {
+                    warn!(height, %reason, "block not built from its batches");
                     (None, None)
                 }
             };
@@ -211,15 +219,9 @@ impl Driver {
     fn import(&self, height: u64, block_hash: Hash, bytes: Vec<u8>) {
         let node = self.inner.clone();
         let done = self.done.clone();
-        tokio::task::spawn_blocking(move || {
-            let built = decode_block(&bytes, node.spec.chain_id)
-                .and_then(|block| {
-                    if block.hash.0 != block_hash {
-                        return Err(format!("block hashes to {}", block.hash));
-                    }
-                    import_block(&node.store, &node.executor, &block, node.clock.now_secs())
-                        .map_err(|e| e.to_string())
-                })
+        tokio::spawn(async move {
+            let built = import_when_ready(node, block_hash, bytes)
+                .await
                 .map_err(|reason| warn!(height, %reason, "synced block refused"))
                 .ok()
                 .map(Box::new);
@@ -270,7 +272,7 @@ impl Driver {
         // Left out of the block but still valid: they go in a later batch.
         self.more_owned |= released.iter().any(|h| self.inner.pool.contains(h));
         self.recovered.prune(height);
-        self.read_set_after(height)?;
+        self.read_set_after(height).await?;
         if self.schedule.is_some() {
             self.bft.validators_known_through(height + SET_LAG);
         }

@@ -143,9 +143,10 @@ impl RecoveredBatches {
 pub(crate) fn build_from_batches(
     node: &NodeInner,
     height: u64,
-    batches: Vec<Result<Arc<Vec<RecoveredTx>>, Vec<u8>>>,
+    batches: &[Result<Arc<Vec<RecoveredTx>>, Vec<u8>>],
     beneficiary: Address,
     timestamp_ms: u64,
+    extra_data: Option<&[u8]>,
 ) -> Result<BuiltBlock, NodeError> {
     let head = node.head.read().clone();
     if head.header.number + 1 != height {
@@ -158,15 +159,20 @@ pub(crate) fn build_from_batches(
     let mut txs = Vec::new();
     for batch in batches {
         let batch = match batch {
-            Ok(txs) => txs,
-            Err(payload) => Arc::new(
-                decode_payload(&payload, None, node.spec.chain_id).map_err(NodeError::Rpc)?,
-            ),
+            Ok(txs) => txs.clone(),
+            Err(payload) => {
+                Arc::new(decode_payload(payload, None, node.spec.chain_id).map_err(NodeError::Rpc)?)
+            }
         };
         txs.extend(batch.iter().filter(|t| seen.insert(t.hash)).cloned());
     }
     let mut input = next_block_input(&head.header, head.hash, beneficiary, timestamp_ms / 1000);
-    input.extra_data = node.executor.next_extra_data(&*node.store);
+    // The builder chooses what the block derives from; the others rebuild it with the same
+    // choice, which the chain's extensions check while executing.
+    input.extra_data = match extra_data {
+        Some(extra) => Bytes::copy_from_slice(extra),
+        None => node.executor.next_extra_data(&*node.store),
+    };
     let executed = node.executor.execute_block(&*node.store, &input, txs)?;
     let prepared = node.store.prepare_state(&executed.changes)?;
     let block = seal_block(head.hash, &input, &executed, prepared.state_root);

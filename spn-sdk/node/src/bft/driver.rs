@@ -155,7 +155,7 @@ impl Driver {
     ) -> Result<(), NodeError> {
         // A crash between committing the head and storing the set it fixes: read it again.
         if head > 0 {
-            self.read_set_after(head)?;
+            self.read_set_after(head).await?;
         }
         for (from, set) in &self.sets {
             if *from > head + 1 {
@@ -197,7 +197,7 @@ impl Driver {
 
     /// After block `head` committed: the set it fixes for `head + SET_LAG`, stored and
     /// installed in the engine if it changes.
-    pub(super) fn read_set_after(&mut self, head: u64) -> Result<(), NodeError> {
+    pub(super) async fn read_set_after(&mut self, head: u64) -> Result<(), NodeError> {
         let Some(schedule) = self.schedule.clone() else {
             return Ok(());
         };
@@ -206,6 +206,7 @@ impl Driver {
         let from = head + SET_LAG;
         let next = schedule
             .set_after(&header, &self.inner.store)
+            .await
             .map_err(|e| {
                 NodeError::WrongChain(format!("the validator set of height {from}: {e}"))
             })?;

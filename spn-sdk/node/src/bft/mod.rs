@@ -18,6 +18,8 @@ use spn_consensus::bft::{BftConfig, Evidence, StakeSet};
 use spn_network::NetworkConfig;
 use spn_primitives::{Address, Header, RecoveredTx};
 use spn_storage::Store;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 
 /// A `bft` validator set: stake-weighted keys and, by the same position, the account each
@@ -80,15 +82,20 @@ impl BftValidators {
     }
 }
 
+/// What [`BftSchedule::set_after`] answers with.
+pub type BftSetFuture<'a> =
+    Pin<Box<dyn Future<Output = Result<Option<BftValidators>, String>> + Send + 'a>>;
+
 /// Where a `bft` chain's later validator sets come from (the mainnet: its Staking contract,
-/// read at epoch boundaries).
+/// read at epoch boundaries; an SPN: its mainnet Registry epochs).
 pub trait BftSchedule: Send + Sync {
     /// Called after block `header` is committed, with the store holding its state: the set
     /// that decides heights from `header.number + SET_LAG` on, if it changes there (`None`:
     /// the current set goes on). Must be deterministic in the committed chain, so every node
-    /// installs the same set at the same height. An error stops the node: it cannot know who
+    /// installs the same set at the same height. The chain waits while it runs (a schedule
+    /// reading another chain retries there); an error stops the node: it cannot know who
     /// decides the next blocks.
-    fn set_after(&self, header: &Header, store: &Store) -> Result<Option<BftValidators>, String>;
+    fn set_after<'a>(&'a self, header: &'a Header, store: &'a Store) -> BftSetFuture<'a>;
 }
 
 /// What a node does with proof that a validator equivocated (e.g. the mainnet signs a

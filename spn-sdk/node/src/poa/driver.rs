@@ -2,14 +2,14 @@
 //! results, and carries out its actions (build, execute, persist the lock, commit, broadcast,
 //! sync) in the order it gives them.
 
-use super::codec::{decode_block, encode_block};
+use super::codec::encode_block;
 use super::schedule::{ValidatorSchedule, SET_LAG};
 use super::sync::{decode_request, decode_response, encode_request, serve, SYNC_BATCH};
 use super::txs::{decode_txs, encode_txs, MAX_BATCH, MAX_BATCH_BYTES, TAG_TRANSACTIONS};
 use super::PoaSetup;
 use crate::backend::NodeInner;
 use crate::error::NodeError;
-use crate::import::import_block;
+use crate::import::import_when_ready;
 use crate::producer::{commit_block, BuiltBlock};
 use spn_consensus::poa::{
     Decision, Lock, Poa, PoaAction, PoaEvent, PoaMessage, Rejection, ValidatorSet,
@@ -21,10 +21,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 use tracing::{debug, info, warn};
-
-/// How long a proposal whose inputs this node lacks (e.g. a mainnet block not final here yet)
-/// is retried before it counts as invalid.
-const NOT_READY_PATIENCE: Duration = Duration::from_secs(20);
 
 /// Results of work the driver started in the background.
 enum Done {
@@ -540,47 +536,6 @@ impl Driver {
             };
             let _ = done.send(Done::Synced { peer, decisions });
         });
-    }
-}
-
-/// Decodes a proposed block once, then imports it, retrying while its inputs (e.g. a mainnet
-/// block not final here yet) are missing, for at most [`NOT_READY_PATIENCE`].
-async fn import_when_ready(
-    node: Arc<NodeInner>,
-    block_hash: [u8; 32],
-    bytes: Vec<u8>,
-) -> Result<BuiltBlock, String> {
-    let decoder = node.clone();
-    let block = tokio::task::spawn_blocking(move || decode_block(&bytes, decoder.spec.chain_id))
-        .await
-        .map_err(|e| e.to_string())?
-        .map_err(|e| format!("undecodable block: {e}"))?;
-    if block.hash.0 != block_hash {
-        return Err(format!(
-            "block hashes to {}, the proposal claims {}",
-            block.hash,
-            B256::from(block_hash)
-        ));
-    }
-    let block = Arc::new(block);
-    let started = Instant::now();
-    loop {
-        let (node, block) = (node.clone(), block.clone());
-        let result = tokio::task::spawn_blocking(move || {
-            import_block(&node.store, &node.executor, &block, node.clock.now_secs())
-        })
-        .await
-        .map_err(|e| e.to_string())?;
-        match result {
-            Ok(built) => return Ok(built),
-            Err(e) if e.is_not_ready() && started.elapsed() < NOT_READY_PATIENCE => {
-                tokio::time::sleep(Duration::from_millis(200)).await;
-            }
-            Err(e) if e.is_not_ready() => {
-                return Err(format!("its inputs never became available here: {e}"))
-            }
-            Err(e) => return Err(e.to_string()),
-        }
     }
 }
 
