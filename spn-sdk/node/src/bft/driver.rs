@@ -27,6 +27,9 @@ pub(crate) const SET_LAG: u64 = crate::poa::SET_LAG;
 /// A transaction of another validator's sender still pending here this long after it was
 /// last forwarded (or never forwarded: the queue was full) is forwarded again.
 const FORWARD_AGAIN_AFTER: Duration = Duration::from_secs(2);
+/// Transactions one sweep forwards again at most (the best-paying first); the rest wait for
+/// the next sweep, so an overloaded node does not spend itself re-sending its pool.
+const FORWARD_AGAIN_MAX: usize = 4_096;
 /// Submitted transactions waiting to be forwarded at most; past that they wait in the pool
 /// for the next sweep.
 const FORWARD_QUEUE: usize = 16_384;
@@ -298,6 +301,7 @@ impl Driver {
                     .get(&tx.hash)
                     .is_none_or(|at| at.elapsed() >= FORWARD_AGAIN_AFTER)
             })
+            .take(FORWARD_AGAIN_MAX)
             .collect();
         if !again.is_empty() {
             debug!(txs = again.len(), "forwarding pending transactions again");
@@ -322,6 +326,15 @@ impl Driver {
                 return;
             }
         };
+        // Drop what is pooled already before recovering senders, which costs far more than
+        // hashing: under load the sweeps send the same transactions again and again.
+        let raws: Vec<_> = raws
+            .into_iter()
+            .filter(|raw| !self.inner.pool.contains(&spn_primitives::keccak256(raw)))
+            .collect();
+        if raws.is_empty() {
+            return;
+        }
         let node = self.inner.clone();
         let network = self.network.clone();
         tokio::task::spawn_blocking(move || {
