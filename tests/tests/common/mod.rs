@@ -9,6 +9,7 @@ pub mod mainnet;
 pub mod poa;
 pub mod project;
 pub mod relay;
+pub mod rogue;
 
 use alloy::consensus::{SignableTransaction, TxEip1559, TxEnvelope};
 use alloy::network::EthereumWallet;
