@@ -167,6 +167,11 @@ impl Bft {
             self.avail.quorum_reached = true;
             let height = self.state.height;
             self.schedule(Timer::Grace { height }, self.config.batch_grace_ms, out);
+            let busy = self
+                .config
+                .batch_grace_ms
+                .saturating_add(self.config.busy_batch_grace_ms);
+            self.schedule(Timer::BusyGrace { height }, busy, out);
         }
     }
 

@@ -34,6 +34,11 @@ pub struct BftConfig {
     /// Once batches holding more than two thirds of stake are certified, how long the leader
     /// waits for the rest before proposing without them.
     pub batch_grace_ms: u64,
+    /// After that grace, a batch the leader has already seen holding transactions but not yet
+    /// certified (its acks still coming: large batches take longer to check) is waited for
+    /// this much longer. Leaving it out would push its transactions to a later block and
+    /// make the same senders' transactions in the next batches skip for nonce gaps.
+    pub busy_batch_grace_ms: u64,
     /// With no transactions anywhere, propose an empty batch (and so a block) this long after
     /// the last block; `None`: blocks only when there are transactions.
     pub idle_block_ms: Option<u64>,
@@ -57,6 +62,7 @@ impl BftConfig {
             timeout_step_ms: 500,
             max_timeout_rounds: 10,
             batch_grace_ms: 50,
+            busy_batch_grace_ms: 400,
             idle_block_ms: Some(1_000),
             future_heights: 16,
             max_future_messages: 4_096,
@@ -89,6 +95,9 @@ pub(super) enum Timer {
     Grace {
         height: u64,
     },
+    BusyGrace {
+        height: u64,
+    },
     Idle {
         height: u64,
     },
@@ -106,6 +115,7 @@ impl Timer {
             | Self::Prevote { height, .. }
             | Self::Precommit { height, .. }
             | Self::Grace { height }
+            | Self::BusyGrace { height }
             | Self::Idle { height }
             | Self::Round { height, .. } => height,
         }
@@ -152,6 +162,8 @@ pub struct Bft {
     pub(super) idle_passed: bool,
     /// The leader's grace for missing batches passed at the current height.
     pub(super) grace_passed: bool,
+    /// The longer grace for batches seen with transactions passed at the current height.
+    pub(super) busy_grace_passed: bool,
     /// Proposers whose batch was not in the last committed block (not waited for).
     pub(super) absent: BTreeSet<ValidatorIndex>,
 }
@@ -186,6 +198,7 @@ impl Bft {
             txs_waiting: false,
             idle_passed: false,
             grace_passed: false,
+            busy_grace_passed: false,
             absent: BTreeSet::new(),
         }
     }
@@ -403,6 +416,7 @@ impl Bft {
         };
         self.idle_passed = false;
         self.grace_passed = false;
+        self.busy_grace_passed = false;
         if self.highest_seen.is_some_and(|(h, _)| h <= height) {
             self.highest_seen = None;
         }
@@ -572,6 +586,10 @@ impl Bft {
             }
             Timer::Grace { height: h } if h == height => {
                 self.grace_passed = true;
+                self.try_propose(out);
+            }
+            Timer::BusyGrace { height: h } if h == height => {
+                self.busy_grace_passed = true;
                 self.try_propose(out);
             }
             Timer::Propose { height: h, round } if h == height && round == self.state.round => {

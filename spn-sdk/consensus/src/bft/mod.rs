@@ -21,7 +21,8 @@
 //! - **Ordering (three steps).** The leader of round `r` at height `h` is
 //!   `validators[(h + r) mod n]`. Once it holds certified batches of every validator that had
 //!   one in the last block (or of more than two thirds of stake, after
-//!   [`BftConfig::batch_grace_ms`]), it asks its node to build the block: the batches in
+//!   [`BftConfig::batch_grace_ms`], and [`BftConfig::busy_batch_grace_ms`] more for a batch
+//!   seen with transactions and not certified yet), it asks its node to build the block: the batches in
 //!   proposer order, transactions that do not execute (a duplicate, a nonce gap) skipped. It
 //!   sends a [`Proposal`] carrying the certified batches and the block hash (step 1). Each
 //!   validator's node rebuilds the block from the same batches and timestamp and checks the

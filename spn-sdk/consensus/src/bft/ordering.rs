@@ -3,6 +3,7 @@
 //! The rules follow "The latest gossip on BFT consensus" (Buchman, Kwon, Milosevic, 2018),
 //! with stake-weighted quorums; the comments name the rule each block of code implements.
 
+use super::availability::Check;
 use super::engine::{Bft, Timer};
 use super::events::{BftAction, Rejection, WalEntry};
 use super::height::{Candidate, Exec, Step};
@@ -62,7 +63,20 @@ impl Bft {
         if !self.avail.certified.is_empty() && self.avail.has_all(&expected) {
             return true;
         }
-        self.grace_passed && set.is_quorum(self.avail.certified_weight(set))
+        self.grace_passed
+            && set.is_quorum(self.avail.certified_weight(set))
+            && (self.busy_grace_passed || !self.busy_batch_pending(&expected))
+    }
+
+    /// Whether a batch of an expected proposer holding transactions is seen, not found
+    /// invalid, and not certified yet.
+    fn busy_batch_pending(&self, expected: &[crate::poa::ValidatorIndex]) -> bool {
+        self.avail.batches.iter().any(|(v, (batch, check))| {
+            batch.header.tx_count > 0
+                && *check != Check::Invalid
+                && expected.contains(v)
+                && !self.avail.certified.contains_key(v)
+        })
     }
 
     /// The leader proposes when it may: its valid block again, or a new one from the
