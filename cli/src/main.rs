@@ -2,6 +2,7 @@
 
 mod amount;
 mod bridge;
+mod dev_restake;
 mod devnet;
 mod exit;
 mod forced;

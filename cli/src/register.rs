@@ -1,6 +1,7 @@
 //! `spn register`: register an SPN on the mainnet (`Management.register`) from its config.
 
 use crate::amount::ether;
+use crate::dev_restake::{check_dev_chain, dev_restake, dev_validators};
 use crate::wallet::{confirm, Wallet};
 use crate::Globals;
 use clap::Args;
@@ -17,6 +18,11 @@ pub struct RegisterArgs {
     /// min_stake, slash_bps, slash_to). The mainnet is `mainnet_rpc` unless --rpc or SPN_RPC is given.
     #[arg(long, default_value = "spn.toml")]
     pub config: PathBuf,
+    /// Dev mainnet only: then restake for every validator in the `validators/` folder beside
+    /// the config (the files `spn new` writes), each from the dev account `spn new` made its
+    /// operator (dev account n for validator-n.toml), so the SPN is active when this returns.
+    #[arg(long)]
+    pub dev_restake: bool,
 }
 
 /// Registers the SPN the config describes, owned by the `--private-key` account.
@@ -29,6 +35,14 @@ pub async fn run(args: RegisterArgs, g: &Globals) -> Result<()> {
         config.mainnet_rpc.as_str()
     };
     let wallet = Wallet::connect(url, &g.key).await?;
+    // Read before anything is sent: a bad folder must not leave the SPN half set up.
+    let validators = match args.dev_restake {
+        true => {
+            check_dev_chain(wallet.chain.chain_id)?;
+            Some(dev_validators(&args.config)?)
+        }
+        false => None,
+    };
     if wallet.chain.chain_id != config.mainnet_chain_id {
         bail!(
             "{url} serves chain {}, but {} says the mainnet is chain {}: point mainnet_rpc (or \
@@ -56,6 +70,20 @@ pub async fn run(args: RegisterArgs, g: &Globals) -> Result<()> {
         params,
     );
     let receipt = confirm("Management.register", call.send().await).await?;
+    let restaked = match &validators {
+        Some(v) => {
+            let chain = wallet.chain.chain_id;
+            dev_restake(url, chain, config.spn_id, register.min_stake, v).await?
+        }
+        None => Vec::new(),
+    };
+    let status = match restaked.last() {
+        Some(r) => r.json["status"]
+            .as_str()
+            .unwrap_or("Registered")
+            .to_string(),
+        None => "Registered".to_string(),
+    };
 
     let consensus = register.consensus.name();
     if g.json {
@@ -64,7 +92,7 @@ pub async fn run(args: RegisterArgs, g: &Globals) -> Result<()> {
             "name": config.name,
             "owner": wallet.address,
             "consensus": consensus,
-            "status": "Registered",
+            "status": status,
             "params": {
                 "checkpoint_interval": config.checkpoint_interval,
                 "quorum_bps": register.quorum_bps,
@@ -76,6 +104,7 @@ pub async fn run(args: RegisterArgs, g: &Globals) -> Result<()> {
             },
             "tx_hash": receipt.transaction_hash,
             "block": receipt.block_number,
+            "restaked": restaked.iter().map(|r| r.json.clone()).collect::<Vec<_>>(),
         });
         println!("{out}");
     } else {
@@ -84,12 +113,19 @@ pub async fn run(args: RegisterArgs, g: &Globals) -> Result<()> {
             config.spn_id, config.name, wallet.address
         );
         println!("tx         {}", receipt.transaction_hash);
-        println!(
-            "next       operators restake {} lsPHRS in all to activate it: spn restake --spn {} \
-             --amount 5 --operator-key <ed25519 secret>",
-            ether(register.min_stake),
-            config.spn_id
-        );
+        for r in &restaked {
+            print!("{}", r.text);
+        }
+        if restaked.is_empty() {
+            println!(
+                "next       operators restake {} lsPHRS in all to activate it: spn restake \
+                 --spn {} --amount 5 --operator-key <ed25519 secret>",
+                ether(register.min_stake),
+                config.spn_id
+            );
+        } else {
+            println!("next       run its validators (README.md); the SPN is {status}",);
+        }
     }
     Ok(())
 }

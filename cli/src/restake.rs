@@ -4,7 +4,7 @@
 
 use crate::amount::{ether, Amount};
 use crate::revert::{status_name, when, ACTIVE, REGISTERED};
-use crate::wallet::{confirm, event, progress, read, Wallet};
+use crate::wallet::{confirm, event, progress, read, KeySource, Wallet};
 use crate::Globals;
 use alloy::primitives::{Address, Bytes, B256};
 use alloy::providers::DynProvider;
@@ -62,9 +62,28 @@ pub struct UnstakeArgs {
 /// Stakes (unless `--skip-stake`), registers the operator key if the account has none,
 /// restakes, and activates the SPN if it is registered and now has enough stake.
 pub async fn restake(args: RestakeArgs, g: &Globals) -> Result<()> {
+    let done = restake_as(&args, &g.rpc, &g.key).await?;
+    if g.json {
+        println!("{}", done.json);
+    } else {
+        print!("{}", done.text);
+    }
+    Ok(())
+}
+
+/// What a restake did: its `--json` object and its text for people.
+pub struct Restaked {
+    /// The `--json` output.
+    pub json: Value,
+    /// The text output (lines ending in newlines).
+    pub text: String,
+}
+
+/// [`restake`] on the mainnet at `rpc`, signed by `signer`.
+pub async fn restake_as(args: &RestakeArgs, rpc: &str, signer: &KeySource) -> Result<Restaked> {
     let amount = args.amount.wei()?;
     let key = args.operator_key.as_deref().map(operator_key).transpose()?;
-    let wallet = Wallet::connect(&g.rpc, &g.key).await?;
+    let wallet = Wallet::connect(rpc, signer).await?;
     let p = wallet.provider();
     let me = wallet.address;
     let spn = args.spn;
@@ -167,47 +186,44 @@ pub async fn restake(args: RestakeArgs, g: &Globals) -> Result<()> {
     let status = read("Registry.status", registry.status(spn).call()).await?;
     let missing = min_stake.saturating_sub(total);
 
-    if g.json {
-        out.extend([
-            ("spn_id".into(), json!(spn)),
-            ("operator".into(), json!(me)),
-            ("operator_key".into(), json!(operator_key)),
-            ("amount".into(), json!(amount.to_string())),
-            ("restake_tx".into(), json!(restake_tx)),
-            ("operator_stake".into(), json!(mine.to_string())),
-            ("spn_stake".into(), json!(total.to_string())),
-            ("min_stake".into(), json!(min_stake.to_string())),
-            ("missing".into(), json!(missing.to_string())),
-            ("status".into(), json!(status_name(status))),
-            ("activated".into(), json!(activated.is_some())),
-        ]);
-        if let Some((tx, epoch)) = activated {
-            out.insert("activate_tx".into(), json!(tx));
-            out.insert("epoch".into(), json!(epoch));
-        }
-        println!("{}", Value::Object(out));
-        return Ok(());
+    out.extend([
+        ("spn_id".into(), json!(spn)),
+        ("operator".into(), json!(me)),
+        ("operator_key".into(), json!(operator_key)),
+        ("amount".into(), json!(amount.to_string())),
+        ("restake_tx".into(), json!(restake_tx)),
+        ("operator_stake".into(), json!(mine.to_string())),
+        ("spn_stake".into(), json!(total.to_string())),
+        ("min_stake".into(), json!(min_stake.to_string())),
+        ("missing".into(), json!(missing.to_string())),
+        ("status".into(), json!(status_name(status))),
+        ("activated".into(), json!(activated.is_some())),
+    ]);
+    if let Some((tx, epoch)) = activated {
+        out.insert("activate_tx".into(), json!(tx));
+        out.insert("epoch".into(), json!(epoch));
     }
-    println!(
-        "restaked {} lsPHRS to SPN {spn} as {me} (key {operator_key})",
-        ether(amount)
-    );
-    println!("tx         {restake_tx}");
-    println!(
-        "stake      this operator {} lsPHRS, the SPN {} of the {} it needs",
+    let mut text = format!(
+        "restaked {} lsPHRS to SPN {spn} as {me} (key {operator_key})\n\
+         tx         {restake_tx}\n\
+         stake      this operator {} lsPHRS, the SPN {} of the {} it needs\n",
+        ether(amount),
         ether(mine),
         ether(total),
         ether(min_stake)
     );
-    match activated {
-        Some((tx, epoch)) => println!("activated  SPN {spn} is Active, epoch {epoch} (tx {tx})"),
-        None if status == REGISTERED => println!(
-            "not active SPN {spn} needs {} more lsPHRS restaked before it can be activated",
+    text += &match activated {
+        Some((tx, epoch)) => format!("activated  SPN {spn} is Active, epoch {epoch} (tx {tx})\n"),
+        None if status == REGISTERED => format!(
+            "not active SPN {spn} needs {} more lsPHRS restaked before it can be activated\n",
             ether(missing)
         ),
-        None => println!("status     SPN {spn} is {}", status_name(status)),
-    }
-    Ok(())
+        None => format!("status     SPN {spn} is {}\n", status_name(status)),
+    };
+    Ok(Restaked {
+        json: Value::Object(out),
+        text,
+    })
 }
 
 /// Starts unstaking `--amount`, or with `--withdraw` takes back what finished unbonding.

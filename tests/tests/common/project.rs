@@ -154,47 +154,41 @@ impl Project {
             .collect()
     }
 
-    /// `spn register --config spn.toml` (dev account 0) and `spn restake` for each validator
-    /// from its operator account; the SPN is active afterwards.
+    /// `spn register --dev-restake`: registers the SPN as dev account 0, then restakes for
+    /// every validator from the dev account `spn new` made its operator; the SPN is active.
     pub fn register_and_restake(&self, mainnet_url: &str) {
         let config = self.dir.join("spn.toml").display().to_string();
-        let spn_id = self.created["spn_id"].to_string();
         let out = spn(
             mainnet_url,
             Some(DEV_ACCOUNTS[0].private_key),
-            &["register", "--config", &config, "--json"],
+            &["register", "--config", &config, "--dev-restake", "--json"],
         );
         assert!(
             out.status.success(),
-            "spn register: {}",
+            "spn register --dev-restake: {}",
             String::from_utf8_lossy(&out.stderr)
         );
+        let registered: Value = serde_json::from_slice(&out.stdout).expect("register json");
+        assert_eq!(registered["status"], "Active", "{registered}");
+        let restaked = registered["restaked"].as_array().expect("restaked");
         let validators = self.validators();
-        for (i, (_, secret, operator)) in validators.iter().enumerate() {
-            let out = spn(
-                mainnet_url,
-                Some(operator),
-                &[
-                    "restake",
-                    "--spn",
-                    &spn_id,
-                    "--amount",
-                    "5",
-                    "--operator-key",
-                    secret,
-                    "--json",
-                ],
-            );
-            assert!(
-                out.status.success(),
-                "spn restake: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-            let restaked: Value = serde_json::from_slice(&out.stdout).expect("restake json");
+        assert_eq!(restaked.len(), validators.len(), "{registered}");
+        for (i, ((_, _, operator), r)) in validators.iter().zip(restaked).enumerate() {
+            let key = &self.created["validators"][i]["public_key"];
+            assert_eq!(&r["operator_key"], key, "validator {i}'s key: {r}");
             assert_eq!(
-                restaked["activated"],
+                r["operator"]
+                    .as_str()
+                    .unwrap()
+                    .parse::<alloy::primitives::Address>()
+                    .unwrap(),
+                super::address_of(operator),
+                "restaked from its operator: {r}"
+            );
+            assert_eq!(
+                r["activated"],
                 i + 1 == validators.len(),
-                "the SPN activates with its last validator's stake: {restaked}"
+                "the SPN activates with its last validator's stake: {r}"
             );
         }
     }
