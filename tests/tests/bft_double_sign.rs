@@ -13,13 +13,14 @@
 mod common;
 
 use alloy::network::TransactionResponse;
-use alloy::primitives::{Address, Bytes, B256, U256};
+use alloy::primitives::{Address, B256, U256};
 use alloy::providers::{DynProvider, Provider};
 use common::bft::*;
-use common::rogue::{DoubleVote, Equivocator};
+use common::rogue::Equivocator;
 use common::*;
 use ed25519_dalek::SigningKey;
 use pharos_contracts::{self as sc, liquid_stake::LiquidStake, staking::Staking};
+use pharos_mainnet::evidence::slash_call;
 use spn_consensus::bft::owner_index;
 use spn_network::PeerAddr;
 use std::net::SocketAddr;
@@ -35,12 +36,7 @@ const SET_LAG: u64 = 2;
 
 #[test]
 fn a_validator_that_double_signs_is_slashed_once_from_the_evidence() {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime")
-        .block_on(double_signer_is_slashed());
+    common::bft::block_on(double_signer_is_slashed());
 }
 
 async fn double_signer_is_slashed() {
@@ -168,7 +164,7 @@ async fn double_signer_is_slashed() {
 
     // The same evidence again, and fresh evidence of another height, slash nobody twice.
     let submitter = Staking::new(sc::STAKING, provider(urls[0], DEV_KEY_0));
-    let same = submitter.call_builder(&slash_call(evidence, public));
+    let same = submitter.call_builder(&slash_call(&evidence.0, &evidence.1, public));
     let refused = same.call().await.expect_err("the same evidence twice");
     assert!(
         matches!(
@@ -192,7 +188,7 @@ async fn double_signer_is_slashed() {
         .find(|((height, _), _)| *height > event.height)
         .map(|(_, pair)| pair)
         .expect("the equivocator double-signed after the reported height");
-    let later = submitter.call_builder(&slash_call(&later, public));
+    let later = submitter.call_builder(&slash_call(&later.0, &later.1, public));
     let refused = later
         .call()
         .await
@@ -275,20 +271,6 @@ fn validator_identity(config: &Path) -> (SigningKey, SocketAddr, Vec<PeerAddr>) 
         listen.parse().expect("p2p address"),
         peers.collect(),
     )
-}
-
-/// `Staking.slashDoubleSign` with a pair of conflicting votes signed by `key`.
-fn slash_call((a, b): &DoubleVote, key: B256) -> Staking::slashDoubleSignCall {
-    Staking::slashDoubleSignCall {
-        height: a.height,
-        round: a.round,
-        kind: a.kind as u8,
-        hashA: B256::from(a.block_hash),
-        sigA: Bytes::from(a.signature.to_vec()),
-        hashB: B256::from(b.block_hash),
-        sigB: Bytes::from(b.signature.to_vec()),
-        key,
-    }
 }
 
 /// Every `DoubleSignSlashed` event of the chain.

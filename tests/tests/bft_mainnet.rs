@@ -58,12 +58,7 @@ fn one_network_at_a_time() -> std::sync::MutexGuard<'static, ()> {
 #[test]
 fn four_validators_outlive_one_crash_halt_at_two_and_agree_after_restarts() {
     let _network = one_network_at_a_time();
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime")
-        .block_on(crash_halt_and_recover());
+    common::bft::block_on(crash_halt_and_recover());
 }
 
 async fn crash_halt_and_recover() {

@@ -10,6 +10,16 @@ use serde_json::{json, Value};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
+/// Runs `test` on a two-worker runtime (for tests that hold a std lock across it).
+pub fn block_on<F: std::future::Future>(test: F) -> F::Output {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(test)
+}
+
 /// What `pharos-node testnet --json` wrote.
 pub struct Testnet {
     pub chain_id: u64,
