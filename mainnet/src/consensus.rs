@@ -16,6 +16,11 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+/// The validator network's topic of mainnet `chain_id`: peers on another never meet.
+pub fn network_topic(chain_id: u64) -> String {
+    format!("pharos/mainnet/{chain_id}/bft")
+}
+
 /// The file next to a validator key where `pharos-node testnet` writes the validator's
 /// account key, used for slashing reports when `--evidence.key` is not given.
 pub const ACCOUNT_KEY_FILE: &str = "account.key";
@@ -73,11 +78,7 @@ pub fn bft_node(
     if options.idle_block_ms > 0 {
         config.idle_block_ms = Some(options.idle_block_ms);
     }
-    let mut network = NetworkConfig::new(
-        options.p2p_listen,
-        identity,
-        format!("pharos/mainnet/{chain_id}/bft"),
-    );
+    let mut network = NetworkConfig::new(options.p2p_listen, identity, network_topic(chain_id));
     network.peers = parse_peers(&options.peers)?;
     let peer_key = SigningKey::from_bytes(&identity).verifying_key().to_bytes();
     Ok(BftNode {

@@ -23,6 +23,7 @@ use pharos_contracts::{self as sc, liquid_stake::LiquidStake, staking::Staking};
 use pharos_mainnet::evidence::slash_call;
 use spn_consensus::bft::owner_index;
 use spn_network::PeerAddr;
+use spn_node::SET_LAG;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -31,8 +32,6 @@ use std::time::{Duration, Instant};
 const SLASH_TIMEOUT: Duration = Duration::from_secs(90);
 /// Blocks per epoch of the testnet: the set without the slashed validator comes soon.
 const EPOCH_BLOCKS: u64 = 10;
-/// Blocks between reading a set and the first height it decides (`spn_node::SET_LAG`).
-const SET_LAG: u64 = 2;
 
 #[test]
 fn a_validator_that_double_signs_is_slashed_once_from_the_evidence() {

@@ -32,11 +32,10 @@ impl Equivocator {
         listen: SocketAddr,
         peers: Vec<PeerAddr>,
     ) -> Self {
-        // The mainnet's topic (mainnet/src/consensus.rs): another one never meets the validators.
         let mut config = NetworkConfig::new(
             listen,
             key.to_bytes(),
-            format!("pharos/mainnet/{chain_id}/bft"),
+            pharos_mainnet::consensus::network_topic(chain_id),
         );
         config.peers = peers;
         let (network, mut events) = spn_network::start(config)
