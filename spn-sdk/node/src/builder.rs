@@ -192,6 +192,16 @@ impl NodeBuilder {
             tx_gossip: Default::default(),
             clock: clock.unwrap_or_default(),
         });
+        if let Engine::Bft(setup) = &consensus {
+            let mut methods = rpc_methods.take().unwrap_or_default();
+            methods
+                .merge(
+                    crate::bft::rpc::methods(inner.store.clone(), setup.validators.clone())
+                        .map_err(NodeError::Rpc)?,
+                )
+                .map_err(|e| NodeError::Rpc(e.to_string()))?;
+            rpc_methods = Some(methods);
+        }
         if warp {
             let mut methods = rpc_methods.take().unwrap_or_default();
             methods

@@ -17,7 +17,10 @@ mod poa;
 mod producer;
 mod shutdown;
 
-pub use bft::{BftSchedule, BftSetFuture, BftSetup, BftValidators, EvidenceHandler};
+pub use bft::{
+    certified_header, BftSchedule, BftSetFuture, BftSetup, BftValidators, CertificateSignature,
+    CertificateValidator, CertifiedHeader, EvidenceHandler,
+};
 pub use builder::{Engine, NodeBuilder, NodeConfig, NodeHandle};
 pub use clock::Clock;
 pub use error::NodeError;

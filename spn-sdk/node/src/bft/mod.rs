@@ -8,10 +8,12 @@
 mod actions;
 mod batches;
 mod driver;
+pub(crate) mod rpc;
 mod sync;
 mod wal;
 
 pub(crate) use driver::drive_bft;
+pub use rpc::{certified_header, CertificateSignature, CertificateValidator, CertifiedHeader};
 
 use ed25519_dalek::SigningKey;
 use spn_consensus::bft::{BftConfig, Evidence, StakeSet};
