@@ -143,7 +143,11 @@ fn init(chain: &Path, datadir: &Path) -> Result<()> {
 }
 
 fn spn_storage_open(datadir: &Path) -> Result<spn_node::Store> {
-    spn_node::Store::open(datadir, &StoreOptions::default())
+    let options = StoreOptions {
+        proof_history: crate::light_client::PROOF_HISTORY.to_vec(),
+        ..StoreOptions::default()
+    };
+    spn_node::Store::open(datadir, &options)
         .wrap_err_with(|| format!("cannot open data directory {}", datadir.display()))
 }
 

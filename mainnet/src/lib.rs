@@ -7,6 +7,9 @@ pub mod consensus;
 pub mod dev;
 pub mod evidence;
 pub mod keys;
+pub mod light_client;
+#[cfg(test)]
+mod light_client_tests;
 pub mod precompiles;
 mod run;
 pub mod spec;

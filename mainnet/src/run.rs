@@ -192,6 +192,7 @@ pub(crate) async fn run(args: RunArgs) -> Result<()> {
         metrics_addr: metrics,
         store: StoreOptions {
             sync_writes: !args.db_no_sync,
+            proof_history: crate::light_client::PROOF_HISTORY.to_vec(),
             ..StoreOptions::default()
         },
         pool: spn_node::PoolConfig {
