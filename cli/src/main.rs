@@ -20,6 +20,7 @@ mod settings;
 mod status;
 mod template;
 mod trace;
+mod verify;
 mod wallet;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
@@ -112,6 +113,10 @@ enum Command {
     Devnet(devnet::DevnetArgs),
     /// Show every hop of a cross-network message (--rpc is the mainnet), and why it waits.
     Trace(trace::TraceArgs),
+    /// Check that a mainnet block is final without trusting the node (--rpc): follow the
+    /// validator sets from the chain spec's genesis by Staking proofs, then check the block's
+    /// finality certificate.
+    Verify(verify::VerifyArgs),
     /// Print a shell completion script: `spn completions bash > ~/.local/share/bash-completion/completions/spn`.
     Completions {
         /// The shell: bash, zsh, fish, elvish or powershell.
@@ -186,6 +191,7 @@ fn main() {
                 let mainnet = globals.rpc_given.then(|| globals.rpc.clone());
                 trace::run(args, mainnet, globals.json).await
             }
+            Command::Verify(args) => verify::run(args, &globals.rpc, globals.json).await,
             Command::Completions { .. } | Command::CliReference => Ok(()),
         }
     });

@@ -129,6 +129,14 @@ async fn crash_halt_and_recover() {
     all_receipted(urls[3], &sent, Duration::from_secs(30)).await;
     let top = min_height(&urls).await;
     identical_chains(&urls, top).await;
+    let (hash, root) = block_id(urls[3], top).await.expect("block top");
+    light_client_checks(
+        &net,
+        &dir.path().join("other"),
+        urls[3],
+        top,
+        (&hash, &root),
+    );
     for (i, node) in nodes.iter().enumerate() {
         let log = node.as_ref().expect("running").log();
         assert!(
@@ -145,6 +153,59 @@ async fn crash_halt_and_recover() {
         halted + 5,
         recovery.as_secs_f64()
     );
+}
+
+/// `spn verify` follows the validator sets from the genesis spec by Staking proofs (at every
+/// epoch boundary, against a validator that restarted and synced) and finds block `top`
+/// final; with the spec of another network of the same chain id (other validators) the
+/// same node's blocks are refused.
+fn light_client_checks(
+    net: &Testnet,
+    other: &std::path::Path,
+    url: &str,
+    top: u64,
+    (hash, root): (&str, &str),
+) {
+    let genesis = net.genesis.display().to_string();
+    let block = top.to_string();
+    let out = cli::spn(
+        url,
+        None,
+        &["verify", &block, "--chain", &genesis, "--json"],
+    );
+    assert!(
+        out.status.success(),
+        "spn verify: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("verify --json");
+    assert_eq!(v["final"], true, "{v}");
+    assert_eq!(v["block"], top, "{v}");
+    assert_eq!(v["validators"], 4, "{v}");
+    assert!(v["signers"].as_u64().expect("signers") >= 3, "{v}");
+    // Epochs of 10 blocks: a set read after blocks 9, 19, … below `top - 1`.
+    assert_eq!(
+        v["epochBoundariesChecked"].as_u64(),
+        Some((top - 1) / 10),
+        "{v}"
+    );
+    assert_eq!(v["hash"].as_str(), Some(hash), "{v}");
+    assert_eq!(v["stateRoot"].as_str(), Some(root), "{v}");
+
+    let stranger = testnet(other, &["--validators", "4", "--base-port", "1"]);
+    let err = cli::spn_fails(
+        url,
+        None,
+        &[
+            "verify",
+            &block,
+            "--chain",
+            &stranger.genesis.display().to_string(),
+        ],
+    );
+    assert!(err.contains("NOT FINAL"), "{err}");
+    let err = cli::spn_fails(url, None, &["verify", "0", "--chain", &genesis]);
+    assert!(err.contains("genesis"), "{err}");
 }
 
 /// `pharos-node SUBCOMMAND ARGS`: its stderr, required to fail.
@@ -278,5 +339,9 @@ fn the_validator_network_guide_runs_as_written() {
     assert!(
         stdout.contains("three validators still make blocks"),
         "{stdout}"
+    );
+    assert!(
+        stdout.contains("is final: 0x") && stdout.contains("of 4 validators"),
+        "spn verify found the head final:\n{stdout}"
     );
 }
