@@ -168,11 +168,13 @@ fn light_client_checks(
 ) {
     let genesis = net.genesis.display().to_string();
     let block = top.to_string();
+    let started = Instant::now();
     let out = cli::spn(
         url,
         None,
         &["verify", &block, "--chain", &genesis, "--json"],
     );
+    let took = started.elapsed();
     assert!(
         out.status.success(),
         "spn verify: {}",
@@ -191,6 +193,10 @@ fn light_client_checks(
     );
     assert_eq!(v["hash"].as_str(), Some(hash), "{v}");
     assert_eq!(v["stateRoot"].as_str(), Some(root), "{v}");
+    eprintln!(
+        "spn verify {top}: {} epoch boundaries and the block checked in {took:.2?}",
+        v["epochBoundariesChecked"]
+    );
 
     let stranger = testnet(other, &["--validators", "4", "--base-port", "1"]);
     let err = cli::spn_fails(

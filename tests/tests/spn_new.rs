@@ -117,6 +117,20 @@ async fn new_spn_receives_a_message(consensus: &str, name: &str) {
     let urls: Vec<&str> = validators.iter().map(|v| v.url.as_str()).collect();
     let head = common::poa::head(&url).await;
     same_block_everywhere(&urls, head).await;
+
+    if consensus == "bft" {
+        // Each validator serves the head's finality certificate, signed by the registered
+        // operators' keys, as a light client or another chain's node would check it.
+        let keys: Vec<B256> = project.created["validators"]
+            .as_array()
+            .expect("validators")
+            .iter()
+            .map(|v| v["public_key"].as_str().unwrap().parse().unwrap())
+            .collect();
+        for url in &urls {
+            common::bft::assert_block_certified(url, head, &keys).await;
+        }
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

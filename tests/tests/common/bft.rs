@@ -289,3 +289,48 @@ pub async fn all_receipted(url: &str, sent: &[Sent], timeout: Duration) -> u64 {
     }
     highest
 }
+
+/// Checks, the way a light client or an SPN node would, that `url` serves a finality
+/// certificate for block `number` (`bft_getCertificate`) that proves it final: the header
+/// hashes to the certified block, which is the block `eth_getBlockByNumber` serves, and
+/// precommits of more than two thirds of the stake of exactly the validators `keys` sign it.
+/// Returns how many validators signed.
+pub async fn assert_block_certified(url: &str, number: u64, keys: &[B256]) -> usize {
+    let answer = rpc(url, "bft_getCertificate", json!([number]))
+        .await
+        .expect("bft_getCertificate answers");
+    let certified: spn_node::CertifiedHeader = serde_json::from_value(answer["result"].clone())
+        .unwrap_or_else(|e| {
+            panic!("block {number}'s certificate from {url} does not decode: {e}: {answer}")
+        });
+    assert_eq!(certified.number, number, "{answer}");
+    assert_eq!(
+        alloy::primitives::keccak256(&certified.header),
+        certified.block_hash,
+        "the header is the certified block's"
+    );
+    let (hash, _) = block_id(url, number).await.expect("the block");
+    assert_eq!(format!("{:#x}", certified.block_hash), hash);
+    let served: std::collections::BTreeSet<B256> =
+        certified.validators.iter().map(|v| v.key).collect();
+    let expected: std::collections::BTreeSet<B256> = keys.iter().copied().collect();
+    assert_eq!(
+        served, expected,
+        "the set is exactly the registered validators"
+    );
+    let members: Vec<([u8; 32], u64)> = certified
+        .validators
+        .iter()
+        .map(|v| (v.key.0, v.stake))
+        .collect();
+    let set = spn_consensus::bft::StakeSet::new(&members).expect("a stake set");
+    let chain_id = rpc(url, "eth_chainId", json!([]))
+        .await
+        .and_then(|v| v["result"].as_str().map(str::to_owned))
+        .and_then(|h| u64::from_str_radix(h.trim_start_matches("0x"), 16).ok())
+        .expect("eth_chainId");
+    let certificate = certified.certificate().expect("well-formed signatures");
+    spn_consensus::bft::verify_commit_certificate(chain_id, &set, &certificate)
+        .unwrap_or_else(|e| panic!("block {number}'s certificate from {url}: {e}"));
+    certificate.signatures.len()
+}
