@@ -4,14 +4,10 @@
 //! boundaries, then checks the block's finality certificate.
 
 use crate::rpc::{call, quantity};
-use alloy::rpc::types::EIP1186AccountProofResponse;
-use eyre::{eyre, Result, WrapErr};
-use pharos_mainnet::light_client::{
-    add_proven_slots, slots_to_prove, LightClient, ProvenSlots, StakingProof,
-};
-use pharos_mainnet::validators::{genesis_validators, Epochs};
-use serde_json::{json, Value};
-use spn_node::CertifiedHeader;
+use alloy::providers::{Provider, ProviderBuilder};
+use eyre::{eyre, Result};
+use serde_json::json;
+use spn_chain::{FinalityError, MainnetFinality};
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -27,31 +23,23 @@ pub struct VerifyArgs {
     pub chain: PathBuf,
 }
 
-/// Rounds of `eth_getProof` one set read takes (length, elements, bonds and keys).
-const PROOF_ROUNDS: usize = 4;
-
 /// Runs `spn verify` against the mainnet node at `url`.
 pub async fn run(args: VerifyArgs, url: &str, as_json: bool) -> Result<()> {
-    let (mainnet, spec) = pharos_mainnet::cli::load_spec(&args.chain)?;
-    let genesis = genesis_validators(&spec)
-        .map_err(|e| eyre!(e))?
-        .ok_or_else(|| {
-            eyre!(
-                "{} names no validators: a solo chain's blocks carry no finality certificates \
-             (point --chain at the spec of a bft network)",
-                args.chain.display()
-            )
-        })?;
-    let epochs = Epochs::new(mainnet.bft.epoch_blocks).map_err(|e| eyre!(e))?;
-    let node_chain = quantity(&call(url, "eth_chainId", json!([])).await?)?;
-    if node_chain != spec.chain_id {
-        return Err(eyre!(
-            "the node at {url} runs chain {node_chain}, but {} is chain {}; pass the --rpc of \
-             that network's node, or its spec",
-            args.chain.display(),
-            spec.chain_id
-        ));
-    }
+    let provider = ProviderBuilder::new()
+        .connect_http(
+            url.parse()
+                .map_err(|e| eyre!("--rpc {url} is not a URL: {e}"))?,
+        )
+        .erased();
+    let mut mainnet =
+        MainnetFinality::from_spec_file(&args.chain, provider).map_err(|e| eyre!(e))?;
+    mainnet.check_chain_id().await.map_err(|e| match e {
+        FinalityError::Refused(e) => eyre!(
+            "{e}: pass the --rpc of a node of {}, or that node's spec",
+            args.chain.display()
+        ),
+        FinalityError::Unreachable(e) => eyre!("cannot reach {url}: {e}"),
+    })?;
     let target = match args.block.as_str() {
         "latest" | "finalized" => quantity(&call(url, "eth_blockNumber", json!([])).await?)?,
         n => n
@@ -64,46 +52,40 @@ pub async fn run(args: VerifyArgs, url: &str, as_json: bool) -> Result<()> {
             "block 0 is the genesis the chain spec fixes; ask for block 1 or later"
         ));
     }
-    let genesis_size = genesis.set.len();
-    let mut client = LightClient::new(spec.chain_id, epochs, genesis);
     let started = Instant::now();
     let mut last_progress = Instant::now();
     let mut reads = 0u64;
     let mut changes = Vec::new();
     if !as_json {
         eprintln!(
-            "following the validator set from genesis ({genesis_size} validators, a new epoch \
-             every {} blocks) to block {target}",
-            epochs.blocks()
+            "following the validator set from genesis ({} validators) to block {target}",
+            mainnet.client().set_at(1).set.len(),
         );
     }
-    while let Some(read) = client.pending_read(target) {
-        let certified = certificate(url, read).await?;
-        let header = client
-            .verify(&certified)
-            .map_err(|e| refused(e.to_string(), url, &args.chain))?;
-        let proofs = staking_proofs(url, read, header.state_root).await?;
-        if let Some(from) = client
-            .apply_set_read(&header, &proofs)
-            .map_err(|e| refused(e.to_string(), url, &args.chain))?
-        {
-            let size = client.set_at(from).set.len();
-            changes.push(json!({"from": from, "validators": size}));
-            if !as_json {
-                eprintln!("  block {read}: a new set of {size} validators from block {from}");
+    let (certified, header) = mainnet
+        .final_header(target, |read, change| {
+            if let Some((from, size)) = change {
+                changes.push(json!({"from": from, "validators": size}));
+                if !as_json {
+                    eprintln!("  block {read}: a new set of {size} validators from block {from}");
+                }
             }
-        }
-        reads += 1;
-        if !as_json && last_progress.elapsed().as_secs() >= 1 {
-            eprintln!("  … block {read}: {reads} epoch boundaries checked");
-            last_progress = Instant::now();
-        }
-    }
-    let certified = certificate(url, target).await?;
-    let header = client
-        .verify(&certified)
-        .map_err(|e| refused(e.to_string(), url, &args.chain))?;
-    let set = &client.set_at(target).set;
+            reads += 1;
+            if !as_json && last_progress.elapsed().as_secs() >= 1 {
+                eprintln!("  … block {read}: {reads} epoch boundaries checked");
+                last_progress = Instant::now();
+            }
+        })
+        .await
+        .map_err(|e| match e {
+            FinalityError::Refused(reason) => eyre!(
+                "NOT FINAL: {reason}. The node at {url} serves a chain the validators of {} did \
+                 not finalize: check that --chain is this network's spec, or ask another node",
+                args.chain.display()
+            ),
+            FinalityError::Unreachable(e) => eyre!("{e} (node {url})"),
+        })?;
+    let set = &mainnet.client().set_at(target).set;
     let signers: Vec<u32> = certified.signatures.iter().map(|s| s.validator).collect();
     let signed = set.weight(signers.iter().copied());
     let share = signed as f64 * 100.0 / set.total().max(1) as f64;
@@ -141,85 +123,4 @@ pub async fn run(args: VerifyArgs, url: &str, as_json: bool) -> Result<()> {
         );
     }
     Ok(())
-}
-
-fn refused(reason: String, url: &str, chain: &std::path::Path) -> eyre::Report {
-    eyre!(
-        "NOT FINAL: {reason}. The node at {url} serves a chain the validators of {} did not \
-         finalize: check that --chain is this network's spec, or ask another node",
-        chain.display()
-    )
-}
-
-async fn certificate(url: &str, number: u64) -> Result<CertifiedHeader> {
-    let value = call(url, "bft_getCertificate", json!([number]))
-        .await
-        .map_err(|e| {
-            if e.to_string().contains("-32601") {
-                eyre!(
-                    "the node at {url} serves no bft certificates (a solo dev chain has none); \
-                     point --rpc at a node of a bft network"
-                )
-            } else {
-                e
-            }
-        })?;
-    serde_json::from_value(value)
-        .wrap_err_with(|| format!("the certificate of block {number} from {url} is malformed"))
-}
-
-/// Proves every Staking slot the set read after block `number` needs, checking each answer
-/// as it comes (so a bad proof is named at once).
-async fn staking_proofs(
-    url: &str,
-    number: u64,
-    state_root: alloy::primitives::B256,
-) -> Result<Vec<StakingProof>> {
-    let mut known = ProvenSlots::new();
-    let mut proofs = Vec::new();
-    for _ in 0..PROOF_ROUNDS {
-        let slots = slots_to_prove(&known).map_err(|e| eyre!(e))?;
-        if slots.is_empty() {
-            return Ok(proofs);
-        }
-        let answer = call(
-            url,
-            "eth_getProof",
-            json!([pharos_contracts::STAKING, slots, format!("{number:#x}")]),
-        )
-        .await
-        .map_err(|e| {
-            eyre!(
-                "{e:#}; the node must keep the Staking contract's history from genesis (pharos-node \
-                 does for data directories it creates)"
-            )
-        })?;
-        let proof = staking_proof(answer)
-            .wrap_err_with(|| format!("the Staking proof at block {number} is malformed"))?;
-        add_proven_slots(state_root, &proof, &mut known).map_err(|e| {
-            eyre!("NOT FINAL: the Staking proof at block {number} does not verify: {e}")
-        })?;
-        proofs.push(proof);
-    }
-    Err(eyre!(
-        "the node at {url} did not prove the Staking slots asked for at block {number}"
-    ))
-}
-
-fn staking_proof(answer: Value) -> Result<StakingProof> {
-    let proof: EIP1186AccountProofResponse = serde_json::from_value(answer)?;
-    Ok(StakingProof {
-        account: alloy_trie::TrieAccount {
-            nonce: proof.nonce,
-            balance: proof.balance,
-            storage_root: proof.storage_hash,
-            code_hash: proof.code_hash,
-        },
-        account_proof: proof.account_proof,
-        storage: proof
-            .storage_proof
-            .into_iter()
-            .map(|s| (s.key.as_b256(), s.value, s.proof))
-            .collect(),
-    })
 }

@@ -10,6 +10,9 @@ pub mod keys;
 pub mod light_client;
 #[cfg(test)]
 mod light_client_tests;
+pub mod mailbox_proof;
+#[cfg(test)]
+mod mailbox_proof_tests;
 pub mod precompiles;
 mod run;
 pub mod spec;

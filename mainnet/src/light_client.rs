@@ -20,8 +20,9 @@ use spn_primitives::{keccak256, Address, Header, B256, U256};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Accounts whose past states a mainnet node keeps provable: the Staking contract, so a
-/// light client can prove the set read at any epoch boundary (`eth_getProof` at that block).
-pub const PROOF_HISTORY: [Address; 1] = [sc::STAKING];
+/// light client can prove the set read at any epoch boundary (`eth_getProof` at that block),
+/// and the Mailbox, so an SPN node can prove its inbound queue at any certified block.
+pub const PROOF_HISTORY: [Address; 2] = [sc::STAKING, sc::MAILBOX];
 
 /// The storage layout of `Staking` (solc's `storageLayout`; a test reads it back through
 /// `Staking.validators()` on a real genesis, so a change to the contract shows up there).
@@ -341,8 +342,11 @@ pub fn staking_validators_from_slots(
 }
 
 /// One `eth_getProof` answer for the Staking contract, as the light client reads it.
+pub type StakingProof = AccountProof;
+
+/// One `eth_getProof` answer for a contract: its account leaf and some of its slots.
 #[derive(Debug, Clone)]
-pub struct StakingProof {
+pub struct AccountProof {
     /// The account's nonce, balance, storage root and code hash (its trie leaf).
     pub account: TrieAccount,
     /// The account-trie nodes from the state root to the account.
@@ -351,19 +355,30 @@ pub struct StakingProof {
     pub storage: Vec<(B256, U256, Vec<spn_primitives::Bytes>)>,
 }
 
-/// Checks `proof` against `state_root` and adds its slots to `known`.
+/// Checks a Staking `proof` against `state_root` and adds its slots to `known`.
 pub fn add_proven_slots(
     state_root: B256,
     proof: &StakingProof,
     known: &mut ProvenSlots,
 ) -> Result<(), String> {
+    add_proven_slots_of(sc::STAKING, state_root, proof, known)
+}
+
+/// Checks `proof` of `contract`'s storage against `state_root` and adds its slots to `known`.
+/// On any error `known` is unchanged.
+pub fn add_proven_slots_of(
+    contract: Address,
+    state_root: B256,
+    proof: &AccountProof,
+    known: &mut ProvenSlots,
+) -> Result<(), String> {
     verify_proof(
         state_root,
-        Nibbles::unpack(keccak256(sc::STAKING)),
+        Nibbles::unpack(keccak256(contract)),
         Some(spn_primitives::rlp::encode(proof.account)),
         &proof.account_proof,
     )
-    .map_err(|e| format!("the Staking account: {e}"))?;
+    .map_err(|e| format!("the account {contract}: {e}"))?;
     for (key, value, nodes) in &proof.storage {
         let leaf = (!value.is_zero()).then(|| spn_primitives::rlp::encode(value));
         verify_proof(

@@ -63,6 +63,7 @@ async fn devnet_starts_relays_stops_on_signals_and_resumes_its_chains() {
     // The relayer carries a message from SPN 1001 to a contract on SPN 1002.
     let on_b = provider(&devnet.spn(1002), DEV_KEY_0);
     let recipient = IRecordingRecipient::new(deploy(&on_b, "RecordingRecipient").await, &on_b);
+    let sent = std::time::Instant::now();
     spn_json(
         &devnet.spn(1001),
         DEV_KEY_0,
@@ -82,6 +83,10 @@ async fn devnet_starts_relays_stops_on_signals_and_resumes_its_chains() {
         || async { (recipient.handled().call().await.ok()? == U256::from(1)).then_some(()) },
     )
     .await;
+    eprintln!(
+        "SPN 1001 -> dev mainnet -> SPN 1002: delivered {:.2?} after spn send",
+        sent.elapsed()
+    );
     let before = heads(&devnet).await;
 
     // Ctrl-C: everything stops, exit 0, no endpoint left.
@@ -165,5 +170,153 @@ async fn devnet_with_four_validators_runs_the_mainnet_on_bft() {
             "validator {i}"
         );
     }
+
+    // The SPNs follow this mainnet as light clients: a message from SPN 1001 reaches SPN 1002
+    // only through certified mainnet blocks and Mailbox storage proofs.
+    let on_b = provider(&devnet.spn(1002), DEV_KEY_0);
+    let recipient = IRecordingRecipient::new(deploy(&on_b, "RecordingRecipient").await, &on_b);
+    let sent = std::time::Instant::now();
+    spn_json(
+        &devnet.spn(1001),
+        DEV_KEY_0,
+        &[
+            "send",
+            "--destination",
+            "1002",
+            "--recipient",
+            &recipient.address().to_string(),
+            "--body",
+            "proven on the way",
+        ],
+    );
+    eventually(
+        "the message to reach SPN 1002 through a bft mainnet",
+        Duration::from_secs(120),
+        || async { (recipient.handled().call().await.ok()? == U256::from(1)).then_some(()) },
+    )
+    .await;
+    eprintln!(
+        "SPN 1001 -> bft mainnet -> SPN 1002, proven: delivered {:.2?} after spn send",
+        sent.elapsed()
+    );
+    assert!(named_mainnet_block(&devnet.spn(1002)).await > 0);
+    let spn_log = std::fs::read_to_string(datadir.join("logs/spn-1002.log")).expect("SPN log");
+    assert!(
+        spn_log.contains("following the mainnet as a light client"),
+        "{spn_log}"
+    );
+    assert!(!spn_log.contains("refused"), "{spn_log}");
+
+    // An SPN node given another network's spec (same chain id, other validators) refuses
+    // every certificate this mainnet serves, and derives from nothing past genesis.
+    let stranger = common::bft::testnet(
+        &dir.path().join("stranger"),
+        &[
+            "--validators",
+            "4",
+            "--chain-id",
+            &DEV_CHAIN_ID.to_string(),
+            "--base-port",
+            "1",
+            "--dev-params",
+        ],
+    );
+    let genesis = datadir.join("mainnet/genesis.toml");
+    let refused = fooled_spn(
+        dir.path(),
+        "stranger-spec",
+        &stranger.genesis,
+        &mainnet,
+        "does not verify against the validator set",
+    )
+    .await;
+    eprintln!("a stranger spec: {refused}");
+    // The right spec, but a mainnet RPC that swaps the queued message for another: the
+    // message does not hash to the id proven at its index, so it is never delivered.
+    let lying = common::lying_rpc::LyingRpc::start(
+        &mainnet,
+        &alloy::hex::encode("proven on the way"),
+        &alloy::hex::encode("forged on the way"),
+    )
+    .await;
+    let refused = fooled_spn(dir.path(), "lying-rpc", &genesis, &lying.url, "hashes to").await;
+    eprintln!("a lying mainnet RPC: {refused}");
     assert!(devnet.stop("INT").success());
+}
+
+/// Starts a node of SPN 1002 (from the devnet's config, without its key) that follows the
+/// mainnet through `rpc` trusting `spec`; waits for it to refuse what it is served, with
+/// `reason` in the refusal, and checks it derives from nothing past genesis. Returns the line.
+async fn fooled_spn(
+    dir: &std::path::Path,
+    name: &str,
+    spec: &std::path::Path,
+    rpc: &str,
+    reason: &str,
+) -> String {
+    let config = std::fs::read_to_string(dir.join("devnet/spn-1002/spn.toml")).expect("spn.toml");
+    let config: String = config
+        .lines()
+        .filter(|l| {
+            !["mainnet_chain =", "signing_key =", "mainnet_rpc ="]
+                .iter()
+                .any(|field| l.starts_with(field))
+        })
+        .map(|l| format!("{l}\n"))
+        .collect::<String>()
+        .replacen(
+            "block_time_ms",
+            &format!(
+                "mainnet_chain = {:?}\nmainnet_rpc = {rpc:?}\nblock_time_ms",
+                spec.display().to_string()
+            ),
+            1,
+        );
+    let config_file = dir.join(format!("{name}.toml"));
+    std::fs::write(&config_file, config).expect("write config");
+    let fooled = NodeProcess::start_spn(
+        &dir.join(name),
+        &[
+            "--config",
+            &config_file.display().to_string(),
+            "--http.port",
+            "0",
+        ],
+    );
+    let line = eventually(
+        "the SPN node to refuse what the mainnet RPC serves",
+        Duration::from_secs(60),
+        || async {
+            let log = common::strip_ansi(&fooled.log());
+            log.lines()
+                .find(|l| l.contains("refused what the mainnet node served"))
+                .map(str::to_string)
+        },
+    )
+    .await;
+    assert!(line.contains(reason), "{line}");
+    assert_eq!(
+        named_mainnet_block(&fooled.url).await,
+        0,
+        "{}",
+        fooled.log()
+    );
+    fooled.kill9();
+    line
+}
+
+/// The mainnet block the head of the SPN at `url` derives from (its extra data).
+async fn named_mainnet_block(url: &str) -> u64 {
+    let block = reader(url)
+        .get_block_by_number(alloy::eips::BlockNumberOrTag::Latest)
+        .await
+        .expect("eth_getBlockByNumber")
+        .expect("a head block");
+    let extra = &block.header.extra_data;
+    if extra.is_empty() {
+        return 0; // the genesis block
+    }
+    spn_chain::Derivation::decode(extra)
+        .expect("an SPN block's derivation")
+        .mainnet_block
 }

@@ -53,16 +53,22 @@ impl ExampleSpn {
     }
 
     /// `spn.toml`: 250 ms blocks, a checkpoint every 8 blocks, the ten dev accounts funded,
-    /// 5 ether of restaked stake to activate.
-    pub fn config(&self, mainnet_rpc: &str) -> String {
+    /// 5 ether of restaked stake to activate; on a validator mainnet, its spec
+    /// (`mainnet_chain`), so the SPN checks what it derives from by certificates and proofs.
+    pub fn config(&self, mainnet_rpc: &str, mainnet_chain: Option<&Path>) -> String {
         let mut text = format!(
             "# Written by `spn devnet` at every start.\n\
              spn_id = {id}\nname = \"example-{id}\"\nmainnet_rpc = \"{mainnet_rpc}\"\n\
              mainnet_chain_id = {DEV_CHAIN_ID}\nblock_time_ms = 250\ncheckpoint_interval = 8\n\
-             signing_key = \"{key}\"\n\n[alloc]\n",
+             signing_key = \"{key}\"\n",
             id = self.id,
             key = self.signing_key(),
         );
+        if let Some(spec) = mainnet_chain {
+            let spec = toml::Value::String(spec.display().to_string());
+            text.push_str(&format!("mainnet_chain = {spec}\n"));
+        }
+        text.push_str("\n[alloc]\n");
         for account in DEV_ACCOUNTS {
             text.push_str(&format!(
                 "\"{}\" = \"{SPN_DEV_BALANCE}\"\n",
@@ -151,8 +157,16 @@ mod tests {
     fn example_spn_configs_are_valid_and_fund_every_dev_account() {
         for spn in EXAMPLE_SPNS {
             let config =
-                spn_chain::SpnConfig::from_toml(&spn.config("http://127.0.0.1:8545")).unwrap();
+                spn_chain::SpnConfig::from_toml(&spn.config("http://127.0.0.1:8545", None))
+                    .unwrap();
             assert_eq!(config.spn_id, spn.id);
+            assert_eq!(config.mainnet_chain, None);
+            let spec = Path::new("/tmp/a \"devnet\"/mainnet/genesis.toml");
+            let proving =
+                spn_chain::SpnConfig::from_toml(&spn.config("http://127.0.0.1:8545", Some(spec)))
+                    .unwrap();
+            assert_eq!(proving.mainnet_chain.as_deref(), Some(spec));
+            assert_eq!(proving.alloc.len(), DEV_ACCOUNTS.len());
             assert_eq!(config.alloc.len(), DEV_ACCOUNTS.len());
             assert!(config.signing_key.is_some());
             assert_eq!(

@@ -165,11 +165,20 @@ async fn start_all(
         bail!("the mainnet at {mainnet} serves chain {chain_id}, not the dev chain {DEV_CHAIN_ID}");
     }
 
+    // On a validator mainnet the SPNs trust its nodes for nothing: they check certificates.
+    let mainnet_spec = if args.validators > 1 {
+        Some(
+            std::path::absolute(layout.mainnet().join(GENESIS))
+                .wrap_err("cannot resolve the mainnet's genesis path")?,
+        )
+    } else {
+        None
+    };
     let mut spns = Vec::new();
     for (i, spn) in EXAMPLE_SPNS.iter().enumerate() {
         let dir = layout.spn(spn.id);
         let config = dir.join("spn.toml");
-        std::fs::write(&config, spn.config(&mainnet))
+        std::fs::write(&config, spn.config(&mainnet, mainnet_spec.as_deref()))
             .wrap_err_with(|| format!("cannot write {}", config.display()))?;
         register_and_restake(&spn_binary, &mainnet, spn, &config).await?;
         eprintln!("starting SPN {} ...", spn.id);

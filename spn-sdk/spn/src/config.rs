@@ -19,9 +19,16 @@ pub struct SpnConfig {
     /// Milliseconds between blocks (blocks also come as soon as transactions arrive).
     #[serde(default = "default_block_time")]
     pub block_time_ms: u64,
-    /// Mainnet blocks behind its head that count as final for deriving inbound messages.
+    /// Mainnet blocks behind its head that count as final for deriving inbound messages
+    /// (unused with `mainnet_chain`: certified blocks are final).
     #[serde(default)]
     pub confirmations: u64,
+    /// The chain spec of a `bft` mainnet (its `genesis.toml`). With it the node trusts
+    /// `mainnet_rpc` for nothing: it derives only from mainnet blocks whose finality
+    /// certificates it checks as a light client, and takes the Mailbox queue only as proven
+    /// by storage proofs there. Without it, `mainnet_rpc`'s answers are believed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mainnet_chain: Option<std::path::PathBuf>,
     /// Gas a recipient's `handle` gets when an inbound message is delivered.
     #[serde(default = "default_handle_gas")]
     pub handle_gas: u64,

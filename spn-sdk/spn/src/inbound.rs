@@ -15,7 +15,7 @@ use alloy::sol_types::SolEvent;
 use parking_lot::Mutex;
 use pharos_contracts::{mailbox::Mailbox, MAILBOX};
 use spn_primitives::{Bytes, U256};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
 use tracing::{debug, info, warn};
@@ -24,7 +24,7 @@ use tracing::{debug, info, warn};
 pub const MAX_MESSAGES_PER_BLOCK: usize = 256;
 
 /// Messages fetched per mainnet call.
-const PAGE: u64 = 128;
+pub(crate) const PAGE: u64 = 128;
 
 #[derive(Debug, Default)]
 struct FeedState {
@@ -41,7 +41,15 @@ struct FeedState {
     queued_at: BTreeMap<u64, u64>,
     /// The mainnet height the log scan started after (the one the SPN last named).
     scan_from: u64,
+    /// Queue lengths proven at certified mainnet heights, when the feed takes nothing on
+    /// trust ([`InboundFeed::proving`]); `None` when lengths come from the logs.
+    proven: Option<BTreeMap<u64, u64>>,
+    /// Heights blocks named that this node has not proven yet: the follower proves them next.
+    wanted: BTreeSet<u64>,
 }
+
+/// The most proven heights a feed remembers (older ones are proven again if named).
+const PROVEN_KEPT: usize = 4_096;
 
 /// The inbound messages fetched from the mainnet and not yet delivered.
 #[derive(Debug, Default)]
@@ -58,6 +66,24 @@ impl InboundFeed {
                 ..Default::default()
             }),
         })
+    }
+
+    /// A feed that trusts its mainnet node for nothing: queue lengths only as proven at
+    /// certified mainnet heights ([`crate::follow_final_mainnet`]), messages only as their
+    /// proven ids.
+    pub fn proving(next: u64) -> Arc<Self> {
+        Arc::new(Self {
+            state: Mutex::new(FeedState {
+                next_fetch: next,
+                proven: Some(BTreeMap::new()),
+                ..Default::default()
+            }),
+        })
+    }
+
+    /// Whether lengths must be proven ([`InboundFeed::proving`]).
+    pub fn is_proving(&self) -> bool {
+        self.state.lock().proven.is_some()
     }
 
     /// The mainnet height and up to `max` messages from queue index `next` on, in order.
@@ -102,10 +128,18 @@ impl InboundFeed {
         if block == 0 {
             return Some(0);
         }
-        Self::length_in(&self.state.lock(), block)
+        let mut s = self.state.lock();
+        let length = Self::length_in(&s, block);
+        if length.is_none() && s.proven.is_some() {
+            s.wanted.insert(block);
+        }
+        length
     }
 
     fn length_in(s: &FeedState, block: u64) -> Option<u64> {
+        if let Some(proven) = &s.proven {
+            return proven.get(&block).copied();
+        }
         let (anchor, length) = s.anchor?;
         if block > anchor || block < s.scan_from {
             return None;
@@ -125,8 +159,25 @@ impl InboundFeed {
         self.state.lock().messages.len()
     }
 
-    fn next_fetch(&self) -> u64 {
+    pub(crate) fn next_fetch(&self) -> u64 {
         self.state.lock().next_fetch
+    }
+
+    /// Records the queue length proven at a certified mainnet height.
+    pub(crate) fn record_proven(&self, block: u64, length: u64) {
+        let mut s = self.state.lock();
+        s.wanted.remove(&block);
+        if let Some(proven) = &mut s.proven {
+            proven.insert(block, length);
+            while proven.len() > PROVEN_KEPT {
+                proven.pop_first();
+            }
+        }
+    }
+
+    /// Up to `max` heights blocks named that are not proven yet, lowest first.
+    pub(crate) fn wanted(&self, max: usize) -> Vec<u64> {
+        self.state.lock().wanted.iter().take(max).copied().collect()
     }
 
     /// The height the log scan has covered.
@@ -147,7 +198,7 @@ impl InboundFeed {
         s.anchor = Some((block, length));
     }
 
-    fn add(&self, from: u64, messages: Vec<Bytes>) {
+    pub(crate) fn add(&self, from: u64, messages: Vec<Bytes>) {
         let mut s = self.state.lock();
         if from != s.next_fetch {
             return; // raced with a delivery that moved the cursor; refetch next round
@@ -158,7 +209,7 @@ impl InboundFeed {
         s.next_fetch = from + s.messages.range(from..).count() as u64;
     }
 
-    fn set_mainnet_block(&self, block: u64) {
+    pub(crate) fn set_mainnet_block(&self, block: u64) {
         let mut s = self.state.lock();
         s.mainnet_block = s.mainnet_block.max(block);
     }
@@ -367,6 +418,44 @@ mod tests {
             None,
             "only one message from index 4 on"
         );
+    }
+
+    #[test]
+    fn a_proving_feed_answers_only_proven_heights_and_asks_for_the_rest() {
+        let feed = InboundFeed::proving(0);
+        assert!(feed.is_proving());
+        assert_eq!(feed.queue_length_at(0), Some(0), "genesis queues nothing");
+        // Logs are not evidence here: a scan changes nothing.
+        feed.record_scan(9, 4, vec![(0, 3), (1, 5)]);
+        assert_eq!(feed.queue_length_at(7), None);
+        assert_eq!(feed.queue_length_at(5), None);
+        assert_eq!(
+            feed.wanted(16),
+            vec![5, 7],
+            "named heights to prove, lowest first"
+        );
+        assert_eq!(feed.wanted(1), vec![5]);
+        feed.record_proven(5, 2);
+        assert_eq!(feed.queue_length_at(5), Some(2));
+        assert_eq!(feed.wanted(16), vec![7]);
+        // The newest proven height is offered once its messages are here.
+        feed.record_proven(9, 2);
+        assert_eq!(feed.latest(), None);
+        feed.add(0, vec![msg(0), msg(1)]);
+        feed.set_mainnet_block(9);
+        assert_eq!(feed.latest(), Some((9, 2)));
+        assert_eq!(feed.take_from(0, 10), (9, vec![(0, msg(0)), (1, msg(1))]));
+        // Memory stays bounded: the oldest proofs are forgotten (and proven again if named).
+        for h in 10..10 + PROVEN_KEPT as u64 {
+            feed.record_proven(h, 2);
+        }
+        assert_eq!(feed.queue_length_at(5), None);
+        assert_eq!(feed.queue_length_at(10), Some(2));
+    }
+
+    #[test]
+    fn a_feed_trusting_logs_is_not_proving() {
+        assert!(!InboundFeed::starting_at(0).is_proving());
     }
 
     #[test]

@@ -3,8 +3,8 @@
 //! following its mainnet.
 
 use crate::{
-    epoch_members, follow_mainnet, spn_chain_spec, wait_for_validators, Checkpointer, InboundFeed,
-    RegistrySchedule, SpnConfig, SpnConsensus, SpnExtensions,
+    epoch_members, follow_final_mainnet, follow_mainnet, spn_chain_spec, wait_for_validators,
+    Checkpointer, InboundFeed, RegistrySchedule, SpnConfig, SpnConsensus, SpnExtensions,
 };
 use alloy::providers::{DynProvider, Provider, ProviderBuilder};
 use ed25519_dalek::SigningKey;
@@ -59,7 +59,10 @@ impl SpnNode {
         options: SpnNodeOptions,
     ) -> Result<Self, String> {
         check_spec(config, &spec)?;
-        let feed = InboundFeed::starting_at(0);
+        let feed = match config.mainnet_chain {
+            Some(_) => InboundFeed::proving(0),
+            None => InboundFeed::starting_at(0),
+        };
         let node_config = NodeConfig {
             datadir: options.datadir,
             rpc: RpcConfig {
@@ -84,6 +87,11 @@ impl SpnNode {
                     .map_err(|e| format!("mainnet_rpc: {e}"))?,
             )
             .erased();
+        if let Some(spec) = &config.mainnet_chain {
+            // Refuse a spec the follower could not use now, not after the node is up.
+            crate::MainnetFinality::from_spec_file(spec, mainnet.clone())
+                .map_err(|e| format!("mainnet_chain: {e}"))?;
+        }
         let mut extensions = SpnExtensions::new(feed.clone());
         if options.censor_forced_withdrawals {
             tracing::warn!("censoring forced withdrawals: this node misbehaves on purpose");
@@ -123,13 +131,23 @@ impl SpnNode {
             next.saturating_to(),
             layout::spn_mailbox_mainnet_block(named),
         );
-        let follower = tokio::spawn(follow_mainnet(
-            feed.clone(),
-            config.mainnet_rpc.clone(),
-            config.spn_id,
-            config.confirmations,
-            Duration::from_millis(config.block_time_ms.clamp(100, 2_000)),
-        ));
+        let interval = Duration::from_millis(config.block_time_ms.clamp(100, 2_000));
+        let follower = match &config.mainnet_chain {
+            Some(spec) => tokio::spawn(follow_final_mainnet(
+                feed.clone(),
+                config.mainnet_rpc.clone(),
+                spec.clone(),
+                config.spn_id,
+                interval,
+            )),
+            None => tokio::spawn(follow_mainnet(
+                feed.clone(),
+                config.mainnet_rpc.clone(),
+                config.spn_id,
+                config.confirmations,
+                interval,
+            )),
+        };
         Ok(Self {
             node,
             feed,

@@ -5,6 +5,7 @@ pub mod bft;
 pub mod cli;
 pub mod devnet;
 pub mod docs;
+pub mod lying_rpc;
 pub mod mainnet;
 pub mod poa;
 pub mod project;
