@@ -70,9 +70,14 @@ impl Chain {
 }
 
 fn staking_proof(store: &Store, slots: &[B256]) -> StakingProof {
-    let proof = store.account_proof(sc::STAKING, slots).unwrap();
-    let account = proof.account.expect("Staking exists");
-    StakingProof {
+    store_proof(store, sc::STAKING, slots)
+}
+
+/// `contract`'s `slots` proven from `store`'s latest state, as an `eth_getProof` would.
+pub(crate) fn store_proof(store: &Store, contract: Address, slots: &[B256]) -> AccountProof {
+    let proof = store.account_proof(contract, slots).unwrap();
+    let account = proof.account.expect("the contract exists");
+    AccountProof {
         account: alloy_trie::TrieAccount {
             nonce: account.nonce,
             balance: account.balance,

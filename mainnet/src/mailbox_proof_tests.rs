@@ -2,6 +2,7 @@
 //! Mailbox, stored as a genesis, proven from a RocksDB store; every forgery refused by name.
 
 use crate::light_client::AccountProof;
+use crate::light_client_tests::store_proof;
 use crate::mailbox_proof::*;
 use crate::system::testkit::World;
 use pharos_contracts::{self as sc, mailbox::Mailbox};
@@ -62,21 +63,7 @@ fn queued() -> Queued {
 
 impl Queued {
     fn proof(&self, spn: u32, from: u64, to: u64) -> AccountProof {
-        let proof = self
-            .store
-            .account_proof(sc::MAILBOX, &slots::queue(spn, from, to))
-            .unwrap();
-        let account = proof.account.expect("the Mailbox exists");
-        AccountProof {
-            account: alloy_trie::TrieAccount {
-                nonce: account.nonce,
-                balance: account.balance,
-                storage_root: account.storage_root,
-                code_hash: account.code_hash,
-            },
-            account_proof: proof.account_proof,
-            storage: proof.storage,
-        }
+        store_proof(&self.store, sc::MAILBOX, &slots::queue(spn, from, to))
     }
 }
 

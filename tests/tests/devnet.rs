@@ -30,6 +30,40 @@ async fn check_chain_ids(devnet: &Devnet) {
     }
 }
 
+/// `spn send` from SPN 1001 to a new `RecordingRecipient` on SPN 1002, waiting until it
+/// handled the message; prints how long that took (docs/performance.md). Returns it.
+async fn send_to_spn_1002(
+    devnet: &Devnet,
+    body: &str,
+    mainnet: &str,
+) -> IRecordingRecipient::IRecordingRecipientInstance<alloy::providers::DynProvider> {
+    let on_b = provider(&devnet.spn(1002), DEV_KEY_0);
+    let recipient = IRecordingRecipient::new(deploy(&on_b, "RecordingRecipient").await, on_b);
+    let sent = std::time::Instant::now();
+    let to = recipient.address().to_string();
+    let args = [
+        "send",
+        "--destination",
+        "1002",
+        "--recipient",
+        &to,
+        "--body",
+        body,
+    ];
+    spn_json(&devnet.spn(1001), DEV_KEY_0, &args);
+    eventually(
+        &format!("the message to reach SPN 1002 through a {mainnet}"),
+        Duration::from_secs(120),
+        || async { (recipient.handled().call().await.ok()? == U256::from(1)).then_some(()) },
+    )
+    .await;
+    eprintln!(
+        "SPN 1001 -> {mainnet} -> SPN 1002: delivered {:.2?} after spn send",
+        sent.elapsed()
+    );
+    recipient
+}
+
 /// (url, height, hash) of each chain's head.
 async fn heads(devnet: &Devnet) -> Vec<(String, u64, alloy::primitives::B256)> {
     let mut out = Vec::new();
@@ -61,32 +95,7 @@ async fn devnet_starts_relays_stops_on_signals_and_resumes_its_chains() {
     }
 
     // The relayer carries a message from SPN 1001 to a contract on SPN 1002.
-    let on_b = provider(&devnet.spn(1002), DEV_KEY_0);
-    let recipient = IRecordingRecipient::new(deploy(&on_b, "RecordingRecipient").await, &on_b);
-    let sent = std::time::Instant::now();
-    spn_json(
-        &devnet.spn(1001),
-        DEV_KEY_0,
-        &[
-            "send",
-            "--destination",
-            "1002",
-            "--recipient",
-            &recipient.address().to_string(),
-            "--body",
-            "through the devnet",
-        ],
-    );
-    eventually(
-        "the message to reach SPN 1002",
-        Duration::from_secs(90),
-        || async { (recipient.handled().call().await.ok()? == U256::from(1)).then_some(()) },
-    )
-    .await;
-    eprintln!(
-        "SPN 1001 -> dev mainnet -> SPN 1002: delivered {:.2?} after spn send",
-        sent.elapsed()
-    );
+    let recipient = send_to_spn_1002(&devnet, "through the devnet", "dev mainnet").await;
     let before = heads(&devnet).await;
 
     // Ctrl-C: everything stops, exit 0, no endpoint left.
@@ -173,32 +182,7 @@ async fn devnet_with_four_validators_runs_the_mainnet_on_bft() {
 
     // The SPNs follow this mainnet as light clients: a message from SPN 1001 reaches SPN 1002
     // only through certified mainnet blocks and Mailbox storage proofs.
-    let on_b = provider(&devnet.spn(1002), DEV_KEY_0);
-    let recipient = IRecordingRecipient::new(deploy(&on_b, "RecordingRecipient").await, &on_b);
-    let sent = std::time::Instant::now();
-    spn_json(
-        &devnet.spn(1001),
-        DEV_KEY_0,
-        &[
-            "send",
-            "--destination",
-            "1002",
-            "--recipient",
-            &recipient.address().to_string(),
-            "--body",
-            "proven on the way",
-        ],
-    );
-    eventually(
-        "the message to reach SPN 1002 through a bft mainnet",
-        Duration::from_secs(120),
-        || async { (recipient.handled().call().await.ok()? == U256::from(1)).then_some(()) },
-    )
-    .await;
-    eprintln!(
-        "SPN 1001 -> bft mainnet -> SPN 1002, proven: delivered {:.2?} after spn send",
-        sent.elapsed()
-    );
+    send_to_spn_1002(&devnet, "proven on the way", "bft mainnet, proven").await;
     assert!(named_mainnet_block(&devnet.spn(1002)).await > 0);
     let spn_log = std::fs::read_to_string(datadir.join("logs/spn-1002.log")).expect("SPN log");
     assert!(
