@@ -3,7 +3,6 @@
 //! validators, follows every validator-set change by Staking storage proofs at the epoch
 //! boundaries, then checks the block's finality certificate.
 
-use crate::rpc::{call, quantity};
 use alloy::providers::{Provider, ProviderBuilder};
 use eyre::{eyre, Result};
 use serde_json::json;
@@ -41,7 +40,11 @@ pub async fn run(args: VerifyArgs, url: &str, as_json: bool) -> Result<()> {
         FinalityError::Unreachable(e) => eyre!("cannot reach {url}: {e}"),
     })?;
     let target = match args.block.as_str() {
-        "latest" | "finalized" => quantity(&call(url, "eth_blockNumber", json!([])).await?)?,
+        "latest" | "finalized" => mainnet
+            .provider()
+            .get_block_number()
+            .await
+            .map_err(|e| eyre!("cannot reach {url}: {e}"))?,
         n => n
             .parse::<u64>()
             .or_else(|_| u64::from_str_radix(n.trim_start_matches("0x"), 16))

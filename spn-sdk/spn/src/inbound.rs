@@ -82,7 +82,8 @@ impl InboundFeed {
     }
 
     /// Whether lengths must be proven ([`InboundFeed::proving`]).
-    pub fn is_proving(&self) -> bool {
+    #[cfg(test)]
+    fn is_proving(&self) -> bool {
         self.state.lock().proven.is_some()
     }
 

@@ -7,11 +7,10 @@
 
 use crate::inbound::{InboundFeed, PAGE};
 use crate::mainnet_finality::{FinalityError, MainnetFinality};
-use alloy::providers::{DynProvider, Provider, ProviderBuilder};
+use alloy::providers::{DynProvider, Provider};
 use pharos_contracts::{mailbox::Mailbox, MAILBOX};
 use pharos_mainnet::mailbox_proof::{prove_queue, slots, ProvenQueue};
 use spn_primitives::{Header, U256};
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 use tracing::{debug, info, warn};
@@ -19,37 +18,29 @@ use tracing::{debug, info, warn};
 /// Named heights proven per poll, before the head.
 const WANTED_PER_POLL: usize = 16;
 
-/// Poll the mainnet at `rpc` every `interval` and keep `feed` (made by
-/// [`InboundFeed::proving`]) filled with the messages its Mailbox queued for `spn_id`, as
-/// proven at certified blocks of the mainnet whose chain spec is `mainnet_spec`. Runs until
-/// the task is dropped; errors are logged and retried.
+/// Poll the mainnet every `interval` through `mainnet` (a light client of it, reading from
+/// `rpc`) and keep `feed` (made by [`InboundFeed::proving`]) filled with the messages its
+/// Mailbox queued for `spn_id`, as proven at certified blocks. Runs until the task is
+/// dropped; errors are logged and retried.
 pub async fn follow_final_mainnet(
     feed: Arc<InboundFeed>,
+    mut mainnet: MainnetFinality,
     rpc: String,
-    mainnet_spec: PathBuf,
     spn_id: u32,
     interval: Duration,
 ) {
-    let provider = match rpc.parse() {
-        Ok(url) => ProviderBuilder::new().connect_http(url).erased(),
-        Err(e) => {
-            warn!(%rpc, %e, "mainnet RPC URL does not parse; inbound messages stop");
-            return;
-        }
-    };
-    let mut mainnet = match MainnetFinality::from_spec_file(&mainnet_spec, provider.clone()) {
-        Ok(m) => m,
-        Err(e) => {
-            warn!(spec = %mainnet_spec.display(), error = %e, "cannot follow the mainnet as a light client; inbound messages stop");
-            return;
-        }
-    };
-    info!(%rpc, spec = %mainnet_spec.display(), "following the mainnet as a light client: inbound messages only from certified blocks, by storage proofs");
+    info!(%rpc, "following the mainnet as a light client: inbound messages only from certified blocks, by storage proofs");
+    let provider = mainnet.provider().clone();
+    let mut chain_checked = false;
     let mut last_error = String::new();
     loop {
-        let polled = match mainnet.check_chain_id().await {
-            Ok(()) => poll_once(&feed, &mut mainnet, &provider, spn_id).await,
-            Err(e) => Err(e),
+        // The node's chain id once; everything after is checked by proofs.
+        let polled = if chain_checked {
+            poll_once(&feed, &mut mainnet, &provider, spn_id).await
+        } else {
+            let checked = mainnet.check_chain_id().await;
+            chain_checked = checked.is_ok();
+            checked.map(|()| 0)
         };
         match polled {
             Ok(fetched) => {

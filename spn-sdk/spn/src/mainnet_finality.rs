@@ -56,6 +56,11 @@ impl MainnetFinality {
         })
     }
 
+    /// The node it reads from.
+    pub fn provider(&self) -> &DynProvider {
+        &self.provider
+    }
+
     /// The pure client: the sets it has proven so far.
     pub fn client(&self) -> &LightClient {
         &self.client

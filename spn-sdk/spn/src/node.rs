@@ -87,11 +87,14 @@ impl SpnNode {
                     .map_err(|e| format!("mainnet_rpc: {e}"))?,
             )
             .erased();
-        if let Some(spec) = &config.mainnet_chain {
-            // Refuse a spec the follower could not use now, not after the node is up.
-            crate::MainnetFinality::from_spec_file(spec, mainnet.clone())
-                .map_err(|e| format!("mainnet_chain: {e}"))?;
-        }
+        // Loaded before the node starts, so a spec the follower could not use is refused now.
+        let light_client = match &config.mainnet_chain {
+            Some(spec) => Some(
+                crate::MainnetFinality::from_spec_file(spec, mainnet.clone())
+                    .map_err(|e| format!("mainnet_chain: {e}"))?,
+            ),
+            None => None,
+        };
         let mut extensions = SpnExtensions::new(feed.clone());
         if options.censor_forced_withdrawals {
             tracing::warn!("censoring forced withdrawals: this node misbehaves on purpose");
@@ -132,11 +135,11 @@ impl SpnNode {
             layout::spn_mailbox_mainnet_block(named),
         );
         let interval = Duration::from_millis(config.block_time_ms.clamp(100, 2_000));
-        let follower = match &config.mainnet_chain {
-            Some(spec) => tokio::spawn(follow_final_mainnet(
+        let follower = match light_client {
+            Some(light_client) => tokio::spawn(follow_final_mainnet(
                 feed.clone(),
+                light_client,
                 config.mainnet_rpc.clone(),
-                spec.clone(),
                 config.spn_id,
                 interval,
             )),
